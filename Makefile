@@ -1,0 +1,53 @@
+# Two commands do all set-up on a fresh machine: `make site` and `make test`.
+# Each installs what it needs (a venv from pinned PyPI packages, npm packages
+# from the lock file, Debian's Chromium for the browser tests) and then works.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := site
+
+# pyenv honours .python-version (3.13); pyodide-build needs >= 3.12.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Fixed timestamps: two builds of the same input give identical files.
+export SOURCE_DATE_EPOCH ?= 1765065600
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: site test serve clean deps chromium lint bench
+
+$(VENV)/.installed: pyproject.toml calculator/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]" -e ./calculator
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+# The browser tests drive Debian's Chromium; never a browser download.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+site: deps
+	$(PY) -m generator build
+
+serve: deps
+	$(PY) -m generator serve
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: deps chromium site lint
+	$(PY) -m pytest
+
+bench: deps chromium
+	$(PY) bench/run.py
+
+clean:
+	rm -rf site dist calculator/build build
+	find docs -mindepth 1 -maxdepth 1 ! -name assets -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Management algorithm for symptomatic spine hemangiomas (educational)."""

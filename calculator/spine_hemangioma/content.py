@@ -1,0 +1,725 @@
+"""The guide's content and algorithm, validated once into typed objects.
+
+`load()` reads content/guide.toml and content/algorithm.toml and either returns
+a `Content` or raises `ContentError` listing every problem found, each naming
+the file, the field path, what was expected and what was found. Code after
+this module never touches raw TOML dicts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CONTENT_DIR = Path(__file__).parent / "content"
+PROVENANCES = ("given", "identified", "not identified")
+# "[3]" or "[1, 4]" inside a sentence cites part of it.
+INLINE_CITATION = re.compile(r"\[(\d+(?:,\s*\d+)*)\]")
+TREATMENT_ROLES = ("indication", "technique", "evidence", "outcomes", "complications", "pitfalls")
+
+
+class ContentError(Exception):
+    """The content files are invalid; `problems` lists every error found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --- Typed content ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    number: int
+    provenance: str  # one of PROVENANCES
+    citation: str | None  # None when the source prints none and none was identified
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    term: str
+    expansion: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One claim of the article, with the reference numbers printed after it."""
+
+    id: str
+    section: str
+    text: str
+    refs: tuple[int, ...]  # the trailing citation, in the article's order
+    label: str | None = None  # a lead-in ("Pain relief", a pitfall's imperative)
+    uncited: bool = False  # the article prints this sentence with no reference
+
+    @property
+    def all_refs(self) -> tuple[int, ...]:
+        """Trailing and inline reference numbers, sorted, once each."""
+        inline = [int(n) for m in INLINE_CITATION.findall(self.text) for n in m.split(",")]
+        return tuple(sorted({*self.refs, *inline}))
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    heading: str
+    statements: tuple[Statement, ...]
+    parent: str | None = None
+    lead: str | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What the source does not say; `see` names the statements it rests on."""
+
+    id: str
+    text: str
+    see: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Treatment:
+    id: str
+    title: str
+    pathways: tuple[str, ...]
+    indication: tuple[str, ...]
+    technique: tuple[str, ...]
+    evidence: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    complications: tuple[str, ...]
+    pitfalls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    question: str
+    title: str
+    publisher: str
+    updated: date
+    notice: str
+    review_status: str
+    review_stages: tuple[str, ...]
+    audience: str
+    disclaimer_title: str
+    disclaimer: str
+
+
+@dataclass(frozen=True)
+class Guide:
+    source: Source
+    references: tuple[Reference, ...]
+    abbreviations: tuple[Abbreviation, ...]
+    sections: tuple[Section, ...]
+    gaps: tuple[Gap, ...]
+    treatments: tuple[Treatment, ...]
+
+    @property
+    def statements(self) -> dict[str, Statement]:
+        return {s.id: s for sec in self.sections for s in sec.statements}
+
+    @property
+    def gap_index(self) -> dict[str, Gap]:
+        return {g.id: g for g in self.gaps}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    label: str
+    help: str
+    options: tuple[Option, ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A question node: reads `field`, sends each value to a node or leaf id."""
+
+    id: str
+    field: str
+    branches: dict[str, str]  # value (or "*") -> node or leaf id
+
+    def target(self, value: str) -> str:
+        return self.branches.get(value) or self.branches["*"]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    pathway: str
+    because: tuple[str, ...]  # statement ids
+
+
+@dataclass(frozen=True)
+class LeafRule:
+    """Read at a leaf: when `field` has `value`, add a step or an alternative."""
+
+    id: str
+    field: str
+    value: str
+    add_step: str | None = None
+    add_alternative: Alternative | None = None
+
+
+@dataclass(frozen=True)
+class Leaf:
+    id: str
+    pathway: str
+    steps: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    gaps: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    rules: tuple[LeafRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pathway:
+    id: str
+    title: str
+    outcomes: tuple[str, ...] = ()
+    surgical: bool = False
+
+
+@dataclass(frozen=True)
+class WarningRule:
+    """A pitfall raised when every `when` pair holds (id = pitfall statement id)."""
+
+    id: str
+    when: dict[str, str]  # field -> value
+    surgical: bool | None = None
+    symptomatic: bool | None = None
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    always_read: tuple[str, ...]
+    start: str
+    urgency_field: str
+    urgent_when: str
+    questions: tuple[Question, ...]
+    nodes: tuple[Node, ...]
+    leaves: tuple[Leaf, ...]
+    pathways: tuple[Pathway, ...]
+    warnings: tuple[WarningRule, ...]
+
+    @property
+    def question_index(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @property
+    def node_index(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+    @property
+    def leaf_index(self) -> dict[str, Leaf]:
+        return {leaf.id: leaf for leaf in self.leaves}
+
+    @property
+    def pathway_index(self) -> dict[str, Pathway]:
+        return {p.id: p for p in self.pathways}
+
+
+@dataclass(frozen=True)
+class Content:
+    guide: Guide
+    algorithm: Algorithm
+
+
+# --- Reading with collected errors ----------------------------------------------
+
+
+_MISSING = object()
+
+
+@dataclass
+class _Reader:
+    """Walks raw TOML, collecting one message per problem instead of stopping."""
+
+    file: str
+    problems: list[str] = field(default_factory=list)
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.file}: {path}: {message}")
+
+    def table(self, raw: Any, path: str, required: dict, optional: dict) -> dict | None:
+        """Check a table's keys and value types; returns raw or None if unusable."""
+        if not isinstance(raw, dict):
+            self.error(path, f"expected a table, found {_describe(raw)}")
+            return None
+        allowed = {**required, **optional}
+        for key in raw:
+            if key not in allowed:
+                near = difflib.get_close_matches(key, list(allowed), n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                self.error(f"{path}.{key}", f"unknown key{hint}; allowed: {', '.join(allowed)}")
+        ok = True
+        for key, kind in allowed.items():
+            value = raw.get(key, _MISSING)
+            if value is _MISSING:
+                if key in required:
+                    self.error(f"{path}.{key}", f"missing; expected {_kind_name(kind)}")
+                    ok = False
+                continue
+            if not _is(value, kind):
+                self.error(
+                    f"{path}.{key}", f"expected {_kind_name(kind)}, found {_describe(value)}"
+                )
+                ok = False
+        return raw if ok else None
+
+    def array(self, raw: dict, key: str, path: str) -> list[tuple[str, Any]]:
+        """Items of an array of tables with their field paths."""
+        items = raw.get(key, [])
+        if not isinstance(items, list):
+            return []
+        return [(f"{path}{key}[{i}]", item) for i, item in enumerate(items)]
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind == "strs":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "ints":
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        )
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "tables":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    return isinstance(value, kind)
+
+
+def _kind_name(kind: Any) -> str:
+    names = {
+        str: "text",
+        int: "a whole number",
+        bool: "true or false",
+        dict: "a table",
+        date: "a date (YYYY-MM-DD)",
+        "strs": "a list of texts",
+        "ints": "a list of whole numbers",
+        "tables": "a list of tables",
+    }
+    return names.get(kind, str(kind))
+
+
+def _describe(value: Any) -> str:
+    kind = {
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+    return f"{kind} {value!r}" if not isinstance(value, dict | list) else kind
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        problems.append(f"{path.name}: cannot be read ({e.strerror})")
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"{path.name}: not valid TOML ({e})")
+    return {}
+
+
+# --- guide.toml -------------------------------------------------------------------
+
+
+def _read_guide(raw: dict, r: _Reader) -> Guide:
+    r.table(
+        raw,
+        "(top)",
+        {"source": dict, "references": "tables", "sections": "tables", "treatments": "tables"},
+        {"abbreviations": "tables", "gaps": "tables"},
+    )
+    src = r.table(
+        raw.get("source", {}),
+        "source",
+        {
+            "question": str,
+            "title": str,
+            "publisher": str,
+            "updated": date,
+            "notice": str,
+            "review_status": str,
+            "review_stages": "strs",
+            "audience": str,
+            "disclaimer_title": str,
+            "disclaimer": str,
+        },
+        {},
+    )
+    source = Source(**{**src, "review_stages": tuple(src["review_stages"])}) if src else None
+
+    references = []
+    for path, item in r.array(raw, "references", ""):
+        t = r.table(
+            item, path, {"number": int, "provenance": str, "evidence": str}, {"citation": str}
+        )
+        if not t:
+            continue
+        if t["provenance"] not in PROVENANCES:
+            r.error(
+                f"{path}.provenance",
+                f"expected one of {', '.join(PROVENANCES)}, found {t['provenance']!r}",
+            )
+        if t["provenance"] != "not identified" and "citation" not in t:
+            r.error(
+                f"{path}.citation", f"missing; a '{t['provenance']}' reference needs its citation"
+            )
+        references.append(Reference(t["number"], t["provenance"], t.get("citation"), t["evidence"]))
+
+    abbreviations = [
+        Abbreviation(t["term"], t["expansion"])
+        for path, item in r.array(raw, "abbreviations", "")
+        if (t := r.table(item, path, {"term": str, "expansion": str}, {}))
+    ]
+
+    sections = []
+    for path, item in r.array(raw, "sections", ""):
+        t = r.table(
+            item,
+            path,
+            {"id": str, "heading": str, "statements": "tables"},
+            {"parent": str, "lead": str},
+        )
+        if not t:
+            continue
+        statements = []
+        for spath, sitem in r.array(t, "statements", f"{path}."):
+            s = r.table(
+                sitem,
+                spath,
+                {"id": str, "text": str},
+                {"refs": "ints", "label": str, "uncited": bool},
+            )
+            if not s:
+                continue
+            st = Statement(
+                s["id"],
+                t["id"],
+                s["text"],
+                tuple(s.get("refs", ())),
+                s.get("label"),
+                s.get("uncited", False),
+            )
+            # A clinical statement must carry the article's citation, or say it has none.
+            if not st.all_refs and not st.uncited:
+                r.error(
+                    f"{spath}.refs",
+                    "missing; a statement needs its reference numbers"
+                    " (or uncited = true if the source prints none)",
+                )
+            if st.all_refs and st.uncited:
+                r.error(f"{spath}.uncited", "is true but the statement cites references")
+            statements.append(st)
+        sections.append(
+            Section(t["id"], t["heading"], tuple(statements), t.get("parent"), t.get("lead"))
+        )
+
+    gaps = [
+        Gap(t["id"], t["text"], tuple(t["see"]))
+        for path, item in r.array(raw, "gaps", "")
+        if (t := r.table(item, path, {"id": str, "text": str, "see": "strs"}, {}))
+    ]
+
+    treatments = []
+    for path, item in r.array(raw, "treatments", ""):
+        roles = dict.fromkeys(TREATMENT_ROLES, "strs")
+        t = r.table(item, path, {"id": str, "title": str, "pathways": "strs", **roles}, {})
+        if t:
+            treatments.append(
+                Treatment(**{k: tuple(v) if isinstance(v, list) else v for k, v in t.items()})
+            )
+
+    guide = Guide(
+        source,
+        tuple(references),
+        tuple(abbreviations),
+        tuple(sections),
+        tuple(gaps),
+        tuple(treatments),
+    )
+    _check_guide(guide, raw, r)
+    return guide
+
+
+def _check_guide(guide: Guide, raw: dict, r: _Reader) -> None:
+    numbers = [ref.number for ref in guide.references]
+    _unique(r, "references", [str(n) for n in numbers], "number")
+    known_refs = set(numbers)
+    ids = [s.id for sec in guide.sections for s in sec.statements]
+    _unique(r, "sections", [sec.id for sec in guide.sections], "id")
+    _unique(r, "sections[].statements", ids, "id")
+    _unique(r, "gaps", [g.id for g in guide.gaps], "id")
+    _unique(r, "treatments", [t.id for t in guide.treatments], "id")
+    for i, sec in enumerate(guide.sections):
+        for j, st in enumerate(sec.statements):
+            for n in st.all_refs:
+                if n not in known_refs:
+                    r.error(
+                        f"sections[{i}].statements[{j}] ({st.id})",
+                        f"cites reference {n}, which does not exist;"
+                        f" references: {', '.join(map(str, sorted(known_refs)))}",
+                    )
+    known = set(ids)
+    for i, gap in enumerate(guide.gaps):
+        _refs_exist(r, f"gaps[{i}].see", gap.see, known, "statement")
+    for i, t in enumerate(guide.treatments):
+        for role in TREATMENT_ROLES:
+            _refs_exist(r, f"treatments[{i}].{role}", getattr(t, role), known, "statement")
+
+
+def _unique(r: _Reader, path: str, values: list[str], key: str) -> None:
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            r.error(path, f"duplicated {key} {v!r}")
+        seen.add(v)
+
+
+def _refs_exist(r: _Reader, path: str, names: tuple[str, ...], known: set[str], what: str) -> None:
+    for name in names:
+        if name not in known:
+            near = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            r.error(path, f"unknown {what} {name!r}{hint}")
+
+
+# --- algorithm.toml -----------------------------------------------------------------
+
+
+def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
+    top = (
+        r.table(
+            raw,
+            "(top)",
+            {
+                "always_read": "strs",
+                "start": str,
+                "urgency": dict,
+                "questions": "tables",
+                "nodes": "tables",
+                "leaves": "tables",
+                "pathways": "tables",
+                "warnings": "tables",
+            },
+            {},
+        )
+        or {}
+    )
+    urgency = (
+        r.table(raw.get("urgency", {}), "urgency", {"field": str, "urgent_when": str}, {}) or {}
+    )
+
+    questions = []
+    for path, item in r.array(raw, "questions", ""):
+        t = r.table(item, path, {"id": str, "label": str, "help": str, "options": "tables"}, {})
+        if not t:
+            continue
+        options = [
+            Option(o["value"], o["label"])
+            for opath, oitem in r.array(t, "options", f"{path}.")
+            if (o := r.table(oitem, opath, {"value": str, "label": str}, {}))
+        ]
+        questions.append(Question(t["id"], t["label"], t["help"], tuple(options)))
+
+    nodes = [
+        Node(t["id"], t["field"], dict(t["branches"]))
+        for path, item in r.array(raw, "nodes", "")
+        if (t := r.table(item, path, {"id": str, "field": str, "branches": dict}, {}))
+    ]
+
+    def alternative(t: dict, key: str) -> Alternative:
+        return Alternative(t[key], tuple(t.get("because", ())))
+
+    leaves = []
+    for path, item in r.array(raw, "leaves", ""):
+        t = r.table(
+            item,
+            path,
+            {"id": str, "pathway": str, "steps": "strs"},
+            {"notes": "strs", "gaps": "strs", "alternatives": "tables", "rules": "tables"},
+        )
+        if not t:
+            continue
+        alts = [
+            alternative(a, "pathway")
+            for apath, aitem in r.array(t, "alternatives", f"{path}.")
+            if (a := r.table(aitem, apath, {"pathway": str, "because": "strs"}, {}))
+        ]
+        rules = []
+        for rpath, ritem in r.array(t, "rules", f"{path}."):
+            rule = r.table(
+                ritem,
+                rpath,
+                {"id": str, "field": str, "value": str},
+                {"add_step": str, "add_alternative": str, "because": "strs"},
+            )
+            if not rule:
+                continue
+            if ("add_step" in rule) == ("add_alternative" in rule):
+                r.error(rpath, "expected exactly one of add_step, add_alternative")
+            alt = alternative(rule, "add_alternative") if "add_alternative" in rule else None
+            rules.append(
+                LeafRule(rule["id"], rule["field"], rule["value"], rule.get("add_step"), alt)
+            )
+        leaves.append(
+            Leaf(
+                t["id"],
+                t["pathway"],
+                tuple(t["steps"]),
+                tuple(t.get("notes", ())),
+                tuple(t.get("gaps", ())),
+                tuple(alts),
+                tuple(rules),
+            )
+        )
+
+    pathways = [
+        Pathway(t["id"], t["title"], tuple(t.get("outcomes", ())), t.get("surgical", False))
+        for path, item in r.array(raw, "pathways", "")
+        if (
+            t := r.table(
+                item, path, {"id": str, "title": str}, {"outcomes": "strs", "surgical": bool}
+            )
+        )
+    ]
+
+    warnings = []
+    for path, item in r.array(raw, "warnings", ""):
+        t = r.table(item, path, {"id": str, "when": dict}, {})
+        if not t:
+            continue
+        when = dict(t["when"])
+        flags = {k: when.pop(k) for k in ("surgical", "symptomatic") if k in when}
+        for k, v in flags.items():
+            if not isinstance(v, bool):
+                r.error(f"{path}.when.{k}", f"expected true or false, found {_describe(v)}")
+        warnings.append(WarningRule(t["id"], when, flags.get("surgical"), flags.get("symptomatic")))
+
+    return Algorithm(
+        tuple(top.get("always_read", ())),
+        top.get("start", ""),
+        urgency.get("field", ""),
+        urgency.get("urgent_when", ""),
+        tuple(questions),
+        tuple(nodes),
+        tuple(leaves),
+        tuple(pathways),
+        tuple(warnings),
+    )
+
+
+def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
+    questions = alg.question_index
+    statements = guide.statements
+    pathways = alg.pathway_index
+    _unique(r, "questions", [q.id for q in alg.questions], "id")
+    _unique(r, "nodes and leaves", [n.id for n in alg.nodes] + [x.id for x in alg.leaves], "id")
+    _unique(r, "pathways", [p.id for p in alg.pathways], "id")
+
+    def field_value(path: str, name: str, value: str | None = None) -> None:
+        if name not in questions:
+            _refs_exist(r, path, (name,), set(questions), "question")
+        elif value is not None and value not in questions[name].values:
+            _refs_exist(r, path, (value,), set(questions[name].values), f"value of {name}")
+
+    for name in (*alg.always_read, alg.urgency_field):
+        field_value("always_read/urgency.field", name)
+    field_value("urgency.urgent_when", alg.urgency_field, alg.urgent_when)
+    targets = set(alg.node_index) | set(alg.leaf_index)
+    _refs_exist(r, "start", (alg.start,), targets, "node")
+    for i, node in enumerate(alg.nodes):
+        path = f"nodes[{i}] ({node.id})"
+        field_value(f"{path}.field", node.field)
+        for value, target in node.branches.items():
+            if value != "*":
+                field_value(f"{path}.branches", node.field, value)
+            if not isinstance(target, str):
+                r.error(
+                    f"{path}.branches.{value}",
+                    f"expected a node or leaf id, found {_describe(target)}",
+                )
+            else:
+                _refs_exist(r, f"{path}.branches.{value}", (target,), targets, "node or leaf")
+        # Every value must lead somewhere: the tree answers every combination.
+        if node.field in questions and "*" not in node.branches:
+            missing = [v for v in questions[node.field].values if v not in node.branches]
+            if missing:
+                r.error(f"{path}.branches", f"no branch for {', '.join(missing)}")
+    for i, leaf in enumerate(alg.leaves):
+        path = f"leaves[{i}] ({leaf.id})"
+        _refs_exist(r, f"{path}.pathway", (leaf.pathway,), set(pathways), "pathway")
+        _refs_exist(r, f"{path}.steps", leaf.steps + leaf.notes, set(statements), "statement")
+        _refs_exist(r, f"{path}.gaps", leaf.gaps, set(guide.gap_index), "gap")
+        alts = list(leaf.alternatives)
+        for j, rule in enumerate(leaf.rules):
+            field_value(f"{path}.rules[{j}]", rule.field, rule.value)
+            if rule.add_step:
+                _refs_exist(
+                    r, f"{path}.rules[{j}].add_step", (rule.add_step,), set(statements), "statement"
+                )
+            if rule.add_alternative:
+                alts.append(rule.add_alternative)
+        for alt in alts:
+            _refs_exist(r, f"{path}.alternatives", (alt.pathway,), set(pathways), "pathway")
+            _refs_exist(
+                r, f"{path}.alternatives.because", alt.because, set(statements), "statement"
+            )
+    for i, p in enumerate(alg.pathways):
+        _refs_exist(r, f"pathways[{i}].outcomes", p.outcomes, set(statements), "statement")
+    for i, w in enumerate(alg.warnings):
+        _refs_exist(r, f"warnings[{i}].id", (w.id,), set(statements), "pitfall statement")
+        for name, value in w.when.items():
+            if not isinstance(value, str):
+                r.error(f"warnings[{i}].when.{name}", f"expected text, found {_describe(value)}")
+            else:
+                field_value(f"warnings[{i}].when", name, value)
+
+
+# --- Entry point ------------------------------------------------------------------
+
+
+def load_from(directory: Path) -> Content:
+    """Load and validate the two content files of `directory`, or raise ContentError."""
+    problems: list[str] = []
+    guide_raw = _read_toml(directory / "guide.toml", problems)
+    alg_raw = _read_toml(directory / "algorithm.toml", problems)
+    if problems:
+        raise ContentError(problems)
+    gr, ar = _Reader("guide.toml"), _Reader("algorithm.toml")
+    guide = _read_guide(guide_raw, gr)
+    algorithm = _read_algorithm(alg_raw, ar)
+    if not gr.problems:
+        _check_algorithm(algorithm, guide, ar)
+    problems = gr.problems + ar.problems
+    if problems:
+        raise ContentError(problems)
+    return Content(guide, algorithm)
+
+
+@cache
+def load() -> Content:
+    """The package's own content (validated once per process)."""
+    return load_from(CONTENT_DIR)

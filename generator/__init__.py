@@ -1,0 +1,1 @@
+"""Renders the guide's content into Markdown pages for mkdocs-material."""
