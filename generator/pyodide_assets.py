@@ -1,0 +1,247 @@
+"""The Pyodide runtime and the calculator's wheel, as the site serves them.
+
+`build_pyodide_assets(out_dir)` fills `out_dir` (replacing it whole) with:
+
+    pyodide.js, pyodide.asm.mjs, pyodide.asm.wasm, python_stdlib.zip
+        copied unchanged from node_modules/pyodide (the pinned npm package);
+    spine_hemangioma-<version>-py3-none-any.whl
+        the pure wheel of calculator/, built with pypa/build;
+    pyodide-lock.json
+        Pyodide's lock file plus the wheel's entry (name "spine-hemangioma",
+        file_name, sha256), made offline by `pyodide lockfile add-wheels`;
+
+and, for pages opened from file:// (see `build_offline_payload`):
+
+    pyodide-offline.js        manifest: window.__pyodideOffline = {wheel, lockFile, scripts}
+    pyodide.asm.mjs.js        the module source as a string
+    pyodide.asm.wasm.js       \
+    python_stdlib.zip.js       > base64 of the bytes
+    <wheel name>.js           /
+
+each payload script sets `window.__pyodideFiles[<file name>]`.
+
+Run by hand: `python -m generator.pyodide_assets OUT_DIR`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CALCULATOR_DIR = REPO_ROOT / "calculator"
+PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
+
+# The runtime files a page needs; the rest of the npm package (types, source
+# maps, consoles) stays out of the site.
+RUNTIME_FILES = ("pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+LOCK_FILE = "pyodide-lock.json"
+PACKAGE_NAME = "spine-hemangioma"
+OFFLINE_MANIFEST = "pyodide-offline.js"
+# Embedded as base64 (binary) or as a string (the module source).
+OFFLINE_BINARY = ("pyodide.asm.wasm", "python_stdlib.zip")
+OFFLINE_TEXT = ("pyodide.asm.mjs",)
+
+# Same value as the Makefile's: a manual run without it still gives the same
+# wheel bytes, hence the same sha256 in the lock file.
+DEFAULT_SOURCE_DATE_EPOCH = "1765065600"
+
+
+class PyodideAssetsError(Exception):
+    """A build step failed; the message is one line meant for the user."""
+
+
+def _log(message: str) -> None:
+    print(f"pyodide-assets: {message}", file=sys.stderr, flush=True)
+
+
+def _run(args: list[str], what: str, cwd: Path) -> None:
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    try:
+        proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise PyodideAssetsError(f"{what} could not start: {exc}") from None
+    if proc.returncode != 0:
+        # The last non-empty line of the tool's output says what went wrong.
+        lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+        last = lines[-1] if lines else "no output"
+        raise PyodideAssetsError(f"{what} failed (exit {proc.returncode}): {last}")
+
+
+def _build_wheel(calculator_dir: Path, work: Path) -> Path:
+    # Build from a clean copy: setuptools reuses calculator/build/lib, where a
+    # module deleted from the source would survive into the wheel, and the
+    # source tree is shared with others working in it.
+    src = work / "src"
+    shutil.copytree(
+        calculator_dir,
+        src,
+        ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "*.pyc"),
+    )
+    dist = work / "dist"
+    _log(f"building the wheel of {calculator_dir}")
+    _run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(src)],
+        "python -m build",
+        cwd=work,
+    )
+    wheels = sorted(dist.glob("*.whl"))
+    if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
+        names = ", ".join(w.name for w in wheels) or "none"
+        raise PyodideAssetsError(f"expected one pure wheel (py3-none-any), got: {names}")
+    return wheels[0]
+
+
+def _add_wheel_to_lock(pyodide_dir: Path, wheel: Path, out_lock: Path, work: Path) -> None:
+    _log("adding the wheel to pyodide-lock.json")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pyodide_cli",
+            "lockfile",
+            "add-wheels",
+            "--input",
+            str(pyodide_dir / LOCK_FILE),
+            "--output",
+            str(out_lock),
+            "--base-path",
+            str(wheel.parent),
+            str(wheel),
+        ],
+        "pyodide lockfile add-wheels",
+        cwd=work,
+    )
+    entry = json.loads(out_lock.read_text(encoding="utf-8"))["packages"].get(PACKAGE_NAME)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if not entry or entry.get("file_name") != wheel.name or entry.get("sha256") != digest:
+        raise PyodideAssetsError(f"{LOCK_FILE} has no matching entry for {wheel.name}")
+
+
+def _check_pyodide_dir(pyodide_dir: Path) -> None:
+    missing = [n for n in (*RUNTIME_FILES, LOCK_FILE) if not (pyodide_dir / n).is_file()]
+    if missing:
+        raise PyodideAssetsError(
+            f"{pyodide_dir} lacks {', '.join(missing)} (is the npm package installed? `make deps`)"
+        )
+
+
+def _write_js(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="ascii")
+    tmp.replace(path)
+
+
+def build_offline_payload(out_dir: Path) -> None:
+    """Write the file:// payload scripts next to the runtime files in `out_dir`.
+
+    Pages opened from file:// can neither fetch() nor import modules, but they
+    can run classic scripts: each script below stores one file in
+    `window.__pyodideFiles[name]` (base64, or source text for pyodide.asm.mjs),
+    and `pyodide-offline.js` sets `window.__pyodideOffline = {wheel, lockFile,
+    scripts}` so the loader knows what to load and the lock file
+    comes without a fetch.
+    """
+    out_dir = Path(out_dir)
+    lock_path = out_dir / LOCK_FILE
+    if not lock_path.is_file():
+        raise PyodideAssetsError(f"{lock_path} missing: build the runtime assets first")
+    lock = json.loads(lock_path.read_text(encoding="utf-8"))
+    wheel = lock["packages"].get(PACKAGE_NAME, {}).get("file_name")
+    if not wheel or not (out_dir / wheel).is_file():
+        raise PyodideAssetsError(f"{out_dir} has no wheel for {PACKAGE_NAME}")
+    prefix = "(window.__pyodideFiles = window.__pyodideFiles || {})"
+    scripts = []
+    for name in (*OFFLINE_TEXT, *OFFLINE_BINARY, wheel):
+        data = (out_dir / name).read_bytes()
+        if name in OFFLINE_TEXT:
+            literal = json.dumps(data.decode("utf-8"))  # ASCII-only JS string literal
+        else:
+            literal = '"' + base64.b64encode(data).decode("ascii") + '"'
+        _write_js(out_dir / f"{name}.js", f"{prefix}[{json.dumps(name)}] = {literal};\n")
+        scripts.append(f"{name}.js")
+    manifest = {
+        "wheel": wheel,
+        "scripts": scripts,
+        "lockFile": lock,
+    }
+    body = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    _write_js(out_dir / OFFLINE_MANIFEST, f"window.__pyodideOffline = {body};\n")
+
+
+def build_pyodide_assets(
+    out_dir: Path,
+    *,
+    calculator_dir: Path = CALCULATOR_DIR,
+    pyodide_dir: Path = PYODIDE_DIR,
+    offline: bool = True,
+) -> None:
+    """Replace `out_dir` with the runtime files, the wheel, the lock file and
+    (if `offline`) the file:// payload. Built in a sibling temporary directory
+    and renamed into place, so `out_dir` is never half-written.
+    Raises PyodideAssetsError with a one-line message on failure."""
+    out_dir = Path(out_dir).resolve()
+    calculator_dir = Path(calculator_dir)
+    pyodide_dir = Path(pyodide_dir)
+    _check_pyodide_dir(pyodide_dir)
+    if not (calculator_dir / "pyproject.toml").is_file():
+        raise PyodideAssetsError(f"{calculator_dir} has no pyproject.toml")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="pyodide-assets-") as work_name:
+        work = Path(work_name)
+        wheel = _build_wheel(calculator_dir, work)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+        try:
+            for name in RUNTIME_FILES:
+                shutil.copyfile(pyodide_dir / name, staging / name)
+            shutil.copyfile(wheel, staging / wheel.name)
+            _add_wheel_to_lock(pyodide_dir, staging / wheel.name, staging / LOCK_FILE, work)
+            if offline:
+                _log("writing the file:// payload")
+                build_offline_payload(staging)
+            staging.chmod(0o755)
+            _replace_dir(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    total = sum(p.stat().st_size for p in out_dir.iterdir())
+    _log(f"{out_dir}: {total / 1e6:.1f} MB in {time.monotonic() - started:.1f} s")
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    # Two renames: the old directory moves aside, the new one takes its name.
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: python -m generator.pyodide_assets OUT_DIR", file=sys.stderr)
+        return 2
+    try:
+        build_pyodide_assets(Path(args[0]))
+    except (PyodideAssetsError, OSError) as exc:
+        print(f"pyodide-assets: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

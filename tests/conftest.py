@@ -1,0 +1,202 @@
+"""Shared browser fixtures: Debian's Chromium driven by Playwright, a local
+static HTTP server, and pages that may reach nothing but that server.
+
+    chromium_browser   session: one headless Chromium (/usr/bin/chromium)
+    static_server      session: static_server(directory) -> "http://127.0.0.1:PORT/"
+    site_url           session: the built site/ served, its base URL
+    browser_page       function: a PageProbe on a fresh context; outside requests
+                       are aborted, recorded, and fail the test at teardown
+    open_file_page     function: open_file_page(path) -> PageProbe on a file://
+                       page with every http(s) request blocked
+    pyodide_assets_dir session: generator.pyodide_assets built once into a tmp dir,
+                       from the source of the spine_hemangioma that CPython imports
+
+A PageProbe records every request URL (`requests`), console errors and page
+errors (`console_errors`), aborted outside requests (`outside_requests`), and
+can block local URLs on purpose (`block(substring)`).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = REPO_ROOT / "site"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+# Origins of the static servers of this session: the only ones pages may reach.
+_LOCAL_ORIGINS: set[str] = set()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # .mjs and .wasm need their real types: module scripts and streaming
+    # wasm compilation refuse anything else.
+    extensions_map = {  # noqa: RUF012 (class attribute of the stdlib handler)
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+        ".whl": "application/zip",
+        ".zip": "application/zip",
+    }
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def static_server() -> Iterator[Callable[[Path], str]]:
+    """Factory: serve a directory on 127.0.0.1 (random port); returns its base URL."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def serve(directory: Path) -> str:
+        directory = Path(directory)
+        if not directory.is_dir():
+            pytest.fail(f"cannot serve {directory}: not a directory")
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        host, port = server.server_address[:2]
+        _LOCAL_ORIGINS.add(f"http://{host}:{port}")
+        return f"http://{host}:{port}/"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(static_server) -> str:
+    """The built site/ served locally (build it first: `make site`)."""
+    if not (SITE_DIR / "index.html").is_file():
+        pytest.fail(f"{SITE_DIR} is not built (no index.html): run `make site` first")
+    return static_server(SITE_DIR)
+
+
+def calculator_source_dir() -> Path:
+    """The distribution directory of the spine_hemangioma CPython imports, so the
+    wheel under test and the CPython reference are the same source."""
+    import spine_hemangioma  # noqa: PLC0415 (imported where the dependency is)
+
+    root = Path(spine_hemangioma.__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        pytest.fail(f"spine_hemangioma is imported from {root}, which has no pyproject.toml")
+    return root
+
+
+@pytest.fixture(scope="session")
+def pyodide_assets_dir(tmp_path_factory) -> Path:
+    from generator.pyodide_assets import build_pyodide_assets  # noqa: PLC0415
+
+    out = tmp_path_factory.mktemp("assets") / "pyodide"
+    build_pyodide_assets(out, calculator_dir=calculator_source_dir())
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `make chromium`")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (only browser tests need it)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageProbe:
+    page: object
+    allowed_origins: set[str]
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    _block_patterns: list[str] = field(default_factory=list)
+
+    def block(self, substring: str) -> None:
+        """Abort (as a network failure) every allowed request whose URL contains substring."""
+        self._block_patterns.append(substring)
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"http", "https", "ws", "wss"}:
+            if f"{parts.scheme}://{parts.netloc}" not in self.allowed_origins:
+                self.outside_requests.append(url)
+                route.abort("blockedbyclient")
+                return
+            if any(p in url for p in self._block_patterns):
+                self.blocked.append(url)
+                route.abort("failed")
+                return
+        route.continue_()
+
+    def _on_console(self, msg) -> None:
+        if msg.type == "error":
+            self.console_errors.append(f"console: {msg.text}")
+
+
+def _new_probe(browser, allowed_origins: set[str]) -> tuple[object, PageProbe]:
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    probe = PageProbe(page=page, allowed_origins=allowed_origins)
+    context.route("**/*", probe._route)
+    page.on("request", lambda req: probe.requests.append(req.url))
+    page.on("console", probe._on_console)
+    page.on("pageerror", lambda exc: probe.console_errors.append(f"pageerror: {exc}"))
+    return context, probe
+
+
+@pytest.fixture
+def browser_page(chromium_browser, static_server) -> Iterator[PageProbe]:
+    """A page that may load only from the local static servers.
+
+    Every other http(s) request is aborted and recorded; any such request
+    fails the test at teardown. Console errors are recorded for the test to
+    assert on (some tests cause errors on purpose)."""
+    # The live set: a server the test starts after this fixture is allowed too.
+    context, probe = _new_probe(chromium_browser, _LOCAL_ORIGINS)
+    yield probe
+    context.close()
+    assert not probe.outside_requests, f"requests left the local server: {probe.outside_requests}"
+
+
+@pytest.fixture
+def open_file_page(chromium_browser) -> Iterator[Callable[..., PageProbe]]:
+    """open_file_page(path) -> PageProbe of a file:// page; all http(s) requests blocked."""
+    contexts = []
+    probes: list[PageProbe] = []
+
+    def open_page(path: Path, wait_until: str = "load") -> PageProbe:
+        context, probe = _new_probe(chromium_browser, set())
+        contexts.append(context)
+        probes.append(probe)
+        probe.page.goto(Path(path).resolve().as_uri(), wait_until=wait_until)
+        return probe
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    outside = [url for probe in probes for url in probe.outside_requests]
+    assert not outside, f"a file:// page made network requests: {outside}"
