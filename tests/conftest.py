@@ -8,8 +8,10 @@ static HTTP server, and pages that may reach nothing but that server.
                        are aborted, recorded, and fail the test at teardown
     open_file_page     function: open_file_page(path) -> PageProbe on a file://
                        page with every http(s) request blocked
-    pyodide_assets_dir session: generator.pyodide_assets built once into a tmp dir,
-                       from the source of the spine_hemangioma that CPython imports
+    calculator_dir     session: source dir of the spine_hemangioma CPython imports
+    pyodide_assets_dir session: generator.pyodide_assets built once into a tmp dir
+                       from calculator_dir
+    answer_space       session: every combination of questions()' option values
 
 A PageProbe records every request URL (`requests`), console errors and page
 errors (`console_errors`), aborted outside requests (`outside_requests`), and
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
+import math
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -39,6 +43,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
+# answer_space tries every combination; past this it would take minutes.
+MAX_COMBINATIONS = 200_000
 # Origins of the static servers of this session: the only ones pages may reach.
 _LOCAL_ORIGINS: set[str] = set()
 
@@ -92,10 +98,11 @@ def site_url(static_server) -> str:
     return static_server(SITE_DIR)
 
 
-def calculator_source_dir() -> Path:
+@pytest.fixture(scope="session")
+def calculator_dir() -> Path:
     """The distribution directory of the spine_hemangioma CPython imports, so the
     wheel under test and the CPython reference are the same source."""
-    import spine_hemangioma  # noqa: PLC0415 (imported where the dependency is)
+    import spine_hemangioma  # noqa: PLC0415 (the package under test, imported late)
 
     root = Path(spine_hemangioma.__file__).resolve().parent.parent
     if not (root / "pyproject.toml").is_file():
@@ -104,12 +111,42 @@ def calculator_source_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def pyodide_assets_dir(tmp_path_factory) -> Path:
+def pyodide_assets_dir(tmp_path_factory, calculator_dir) -> Path:
     from generator.pyodide_assets import build_pyodide_assets  # noqa: PLC0415
 
     out = tmp_path_factory.mktemp("assets") / "pyodide"
-    build_pyodide_assets(out, calculator_dir=calculator_source_dir())
+    build_pyodide_assets(out, calculator_dir=calculator_dir)
     return out
+
+
+def _field(obj, *names):
+    """A field of a question or an option, whether dicts or objects."""
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if not isinstance(obj, dict) and hasattr(obj, name):
+            return getattr(obj, name)
+    raise AssertionError(f"questions(): expected one of {names} in {obj!r}")
+
+
+@pytest.fixture(scope="session")
+def answer_space() -> list[dict]:
+    """Every combination of the answer values that spine_hemangioma.questions() offers,
+    as answer objects {question id: option value}."""
+    import spine_hemangioma  # noqa: PLC0415
+
+    questions = list(spine_hemangioma.questions())
+    assert questions, "questions() returned no questions"
+    ids, values = [], []
+    for q in questions:
+        ids.append(_field(q, "id", "key", "name"))
+        options = list(_field(q, "options", "choices"))
+        assert options, f"question {ids[-1]!r} has no options"
+        scalar = str | int | float | bool
+        values.append([o if isinstance(o, scalar) else _field(o, "value", "id") for o in options])
+    count = math.prod(len(v) for v in values)
+    assert count <= MAX_COMBINATIONS, f"{count} combinations: too many to try them all"
+    return [dict(zip(ids, combo, strict=True)) for combo in itertools.product(*values)]
 
 
 @pytest.fixture(scope="session")
