@@ -1,0 +1,89 @@
+"""Command line: `python -m generator build` and `python -m generator serve`.
+
+The only place where an exception becomes a message and an exit code:
+0 built, 1 the build failed, 2 the content is invalid (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from spine_hemangioma.content import ContentError
+
+from .build import CONTENT_ENV, REPO_ROOT, Project, build, load_content, log, mkdocs_env
+from .pages import GeneratorError
+
+EXIT_FAILED = 1
+EXIT_INVALID_CONTENT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m generator", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    default_content = os.environ.get(CONTENT_ENV)
+    for name, help_text in (
+        ("build", "render the pages into docs/ and build site/ (mkdocs build --strict)"),
+        ("serve", "preview with mkdocs serve; pages regenerate when the content changes"),
+    ):
+        cmd = commands.add_parser(name, help=help_text)
+        cmd.add_argument(
+            "--content",
+            type=Path,
+            default=Path(default_content) if default_content else Project.content_dir,
+            metavar="DIR",
+            help=f"folder holding guide.toml and algorithm.toml (env {CONTENT_ENV})",
+        )
+    commands.choices["build"].add_argument(
+        "--site-dir", type=Path, default=Project.site_dir, metavar="DIR", help="output folder"
+    )
+    commands.choices["serve"].add_argument(
+        "--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT", help="address to serve on"
+    )
+    return parser
+
+
+def _report_invalid(exc: ContentError, content_dir: Path) -> int:
+    print(
+        f"generator: error: the content in {content_dir} is invalid"
+        f" ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}); nothing written",
+        file=sys.stderr,
+    )
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_INVALID_CONTENT
+
+
+def _serve(project: Project, dev_addr: str) -> int:
+    # Validated here first: a broken file fails now with every problem listed.
+    load_content(project.content_dir)
+    args = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", dev_addr]
+    args += ["--config-file", str(project.config_file), "--watch", str(project.content_dir)]
+    log(f"serving on http://{dev_addr}/ ; edit {project.content_dir} and the pages follow")
+    try:
+        return subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    project = Project(content_dir=args.content.resolve())
+    try:
+        if args.command == "serve":
+            return _serve(project, args.dev_addr)
+        build(Project(content_dir=project.content_dir, site_dir=args.site_dir.resolve()))
+    except ContentError as exc:
+        return _report_invalid(exc, project.content_dir)
+    except (GeneratorError, OSError) as exc:
+        print(f"generator: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    log("next: `make serve` to preview, or open site/index.html through a web server")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

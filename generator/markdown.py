@@ -1,0 +1,82 @@
+"""Clinical text to Markdown: escaping, citation links and statement lines."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from spine_hemangioma.content import INLINE_CITATION, Reference, Statement
+
+REFERENCES_PAGE = "references.md"
+UNCITED = "no reference given in the source"
+GAP_LINE = "The source does not say."
+
+# Characters Markdown would read as markup inside a clinical sentence.
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]])")
+# A sentence must not turn into a heading, a quote or a list where it starts a line.
+_BLOCK_START = re.compile(r"^(#|>|[-+]\s|\d+\.\s)")
+
+
+def escape(text: str) -> str:
+    """Plain text as Markdown that renders to exactly that text."""
+    text = _INLINE_MARKUP.sub(r"\\\1", text).replace("<", "&lt;")
+    return _BLOCK_START.sub(r"\\\1", text)
+
+
+def attribute(text: str) -> str:
+    """Text safe inside a double-quoted Markdown title or admonition title."""
+    return text.replace("\\", "\\\\").replace('"', "&quot;")
+
+
+def anchor(statement_id: str) -> str:
+    """The HTML id of a statement where the article's own page shows it."""
+    return f"st-{statement_id}"
+
+
+@dataclass
+class PageMarkdown:
+    """Markdown helpers for one page: relative links, and the references it cites."""
+
+    path: str  # the page's path under docs/, e.g. "treatments/radiation.md"
+    references: Mapping[int, Reference]
+    cited: set[int] = field(default_factory=set)
+
+    def link(self, target: str) -> str:
+        """The relative link from this page to `target` (a path under docs/, #anchor allowed)."""
+        file, _, fragment = target.partition("#")
+        rel = posixpath.relpath(file, posixpath.dirname(self.path) or ".")
+        return f"{rel}#{fragment}" if fragment else rel
+
+    def cite(self, number: int) -> str:
+        """A link "[n]" to reference n on the references page; recorded as cited here."""
+        self.cited.add(number)
+        ref = self.references[number]
+        title = attribute(f"Reference {number}: {ref.provenance}")
+        url = self.link(f"{REFERENCES_PAGE}#ref-{number}")
+        return f'[\\[{number}\\]]({url} "{title}"){{ .sh-cite }}'
+
+    def text(self, text: str) -> str:
+        """A clinical sentence, its inline "[3]" markers turned into citation links."""
+        parts, last = [], 0
+        for match in INLINE_CITATION.finditer(text):
+            parts.append(escape(text[last : match.start()]))
+            parts.append("".join(self.cite(int(n)) for n in match.group(1).split(",")))
+            last = match.end()
+        parts.append(escape(text[last:]))
+        return "".join(parts)
+
+    def statement(self, st: Statement, *, anchored: bool = False) -> str:
+        """One statement: label, text, trailing citations (or the uncited note)."""
+        line = self.text(st.text)
+        if st.label:
+            line = f"**{escape(st.label)}:** {line}"
+        if st.refs:
+            line += " " + "".join(self.cite(n) for n in st.refs)
+        if st.uncited:
+            line += f' <span class="sh-uncited">({UNCITED})</span>'
+        if anchored:
+            # An empty span carries the id: attr_list cannot set one on a list item.
+            line = f'<span id="{anchor(st.id)}"></span>{line}'
+        return line
