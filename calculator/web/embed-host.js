@@ -1,0 +1,24 @@
+// For the page that embeds the calculator (optional): resizes each
+// <iframe data-spine-hemangioma> to the height its content posts.
+// Only a message from that very iframe, from the origin of its src, with the
+// documented shape, is used; everything else is ignored.
+(function () {
+  "use strict";
+
+  var MIN = 200;
+  var MAX = 10000;
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || data.type !== "spine-hemangioma:height" || data.version !== 1) return;
+    if (typeof data.height !== "number" || !isFinite(data.height)) return;
+    var frames = document.querySelectorAll("iframe[data-spine-hemangioma]");
+    for (var i = 0; i < frames.length; i++) {
+      var frame = frames[i];
+      if (frame.contentWindow !== event.source) continue;
+      if (new URL(frame.src, location.href).origin !== event.origin) return;
+      frame.style.height = Math.max(MIN, Math.min(MAX, Math.round(data.height))) + "px";
+      return;
+    }
+  });
+})();

@@ -1,0 +1,35 @@
+// The embed page's own behaviour: layout options from the URL, and its
+// content height posted to the host page so the iframe can fit it.
+//
+// Message (documented in the guide's "Embed the calculator" page):
+//   {type: "spine-hemangioma:height", version: 1, height: <CSS pixels>}
+// It is posted only to the origin of the page that embeds us (from
+// document.referrer), never to "*". The embed listens to no messages at all:
+// a host can size it, not drive it.
+(function () {
+  "use strict";
+
+  var params = new URLSearchParams(location.search);
+  var theme = params.get("theme");
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+  if (params.get("compact") === "1") document.documentElement.dataset.compact = "true";
+
+  if (window.parent === window || !document.referrer) return;
+  var target;
+  try {
+    target = new URL(document.referrer).origin;
+  } catch (e) {
+    return;
+  }
+  if (!/^https?:/.test(target)) return;
+
+  var last = 0;
+  function post() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === last) return;
+    last = height;
+    window.parent.postMessage({ type: "spine-hemangioma:height", version: 1, height: height }, target);
+  }
+  new ResizeObserver(post).observe(document.documentElement);
+  post();
+})();
