@@ -3,17 +3,19 @@
 // SpineCalc.load in loader.js) that answers. Used unchanged by the guide's
 // calculator page, the embed page and the offline bundle.
 //
-// Page contract (generator/templates): a root element [data-spine-calc] with
+// Page contract (generator/templates/calculator_widget.html.j2): a root
+// element [data-spine-calc] with
 //   data-pyodide      base URL of the Pyodide assets, relative to the page
-//   data-references   URL of the references page ("#ref-N" is appended)
-//   data-algorithm    URL of the static algorithm page (the fallback)
-//   data-timeout-ms   optional bound on loading
+//   data-timeout-ms   bound on loading, after which the page says it failed
 //   data-extra-params URL parameters that belong to the page, not the answers
 // holding: fieldset[data-field] with radio inputs (name = field), .sh-status,
 // .sh-note, .sh-result, .sh-reset, .sh-copy, an optional svg[data-diagram],
 // and <script type="application/json" class="sh-data"> with {always_read,
 // reads: {path id: field}, references: {n: citation}, pathways: {id: title},
 // questions: {field: {label, options: {value: label}}}, disclaimer}.
+// Links to the references page and to the static algorithm page are the
+// page's own a[data-sh-link="references"|"algorithm"]: the site generator
+// writes them, so they are right for served and file:// layouts alike.
 (function () {
   "use strict";
 
@@ -32,6 +34,12 @@
   });
   var extraParams = (root.getAttribute("data-extra-params") || "").split(/\s+/).filter(Boolean);
   var calc = null; // set once Python is ready
+
+  function pageLink(name) {
+    var a = document.querySelector('a[data-sh-link="' + name + '"]');
+    return a ? a.href.split("#")[0] : "";
+  }
+  var referencesUrl = pageLink("references");
   var lastResult = null;
 
   // --- Answers <-> form <-> URL ------------------------------------------------
@@ -162,7 +170,7 @@
 
   function refLink(n) {
     var a = el("a", "sh-ref", "[" + n + "]");
-    a.href = root.getAttribute("data-references") + "#ref-" + n;
+    a.href = referencesUrl + "#ref-" + n;
     if (data.references[n]) a.title = data.references[n];
     return a;
   }
@@ -382,7 +390,7 @@
         "The same algorithm is on the "
       ));
       var a = el("a", null, "Management algorithm page");
-      a.href = root.getAttribute("data-algorithm");
+      a.href = pageLink("algorithm");
       p.appendChild(a);
       p.appendChild(document.createTextNode("."));
       resultEl.appendChild(p);
