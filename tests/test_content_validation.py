@@ -1,0 +1,235 @@
+"""Bad content → the exact problems reported, and the CLI refuses it (exit 2, nothing written).
+
+Each case copies the real content into tmp_path and changes one thing, so the
+fixtures never drift from the real files; a folder under tests/fixtures/content/
+holds what cannot be made that way (a missing file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spine_hemangioma.content import CONTENT_DIR, ContentError, load_from
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "content"
+
+PAIN_RELIEF = "Complete resolution in most patients with vertebroplasty"
+CORPECTOMY = 'text = "Corpectomy is the procedure of choice for cervical spine involvement."'
+OFFER_VP = 'text = "Offer vertebroplasty as first-line treatment."'
+MISSING_REFS = (
+    "missing; a statement needs its reference numbers (or uncited = true if the source prints none)"
+)
+
+# (case id, file, exact text to replace (must occur once), replacement, expected problems)
+CASES = [
+    (
+        "unknown-key-did-you-mean",
+        "guide.toml",
+        'refs = [2]\n\n[[sections]]\nid = "pain-without-deficit"',
+        'ref = [2]\n\n[[sections]]\nid = "pain-without-deficit"',
+        [
+            "guide.toml: sections[1].statements[0].ref: unknown key (did you mean 'refs'?);"
+            " allowed: id, text, refs, label, uncited",
+            f"guide.toml: sections[1].statements[0].refs: {MISSING_REFS}",
+        ],
+    ),
+    (
+        "citation-of-missing-reference",
+        "guide.toml",
+        f"{CORPECTOMY}\nrefs = [5]",
+        f"{CORPECTOMY}\nrefs = [6]",
+        [
+            "guide.toml: sections[7].statements[0] (corpectomy): cites reference 6,"
+            " which does not exist; references: 1, 2, 3, 4, 5"
+        ],
+    ),
+    (
+        "inline-citation-of-missing-reference",
+        "guide.toml",
+        f"{PAIN_RELIEF} [3]",
+        f"{PAIN_RELIEF} [7]",
+        [
+            "guide.toml: sections[15].statements[0] (outcome-pain-relief): cites reference 7,"
+            " which does not exist; references: 1, 2, 3, 4, 5"
+        ],
+    ),
+    (
+        "duplicated-id",
+        "guide.toml",
+        'id = "radiation-not-feasible"',
+        'id = "radiation-recurrent"',
+        [
+            "guide.toml: sections[].statements: duplicated id 'radiation-recurrent'",
+            "guide.toml: treatments[6].indication: unknown statement 'radiation-not-feasible'"
+            " (did you mean 'radiation-two-of-eleven'?)",
+        ],
+    ),
+    (
+        "statement-without-citation",
+        "guide.toml",
+        f"{OFFER_VP}\nrefs = [3]",
+        OFFER_VP,
+        [f"guide.toml: sections[12].statements[0].refs: {MISSING_REFS}"],
+    ),
+    (
+        "wrong-type",
+        "guide.toml",
+        'expansion = "magnetic resonance imaging"',
+        "expansion = 42",
+        ["guide.toml: abbreviations[0].expansion: expected text, found a number 42"],
+    ),
+    (
+        "missing-field",
+        "guide.toml",
+        'publisher = "Dr.Oracle"\n',
+        "",
+        ["guide.toml: source.publisher: missing; expected text"],
+    ),
+    (
+        "unknown-provenance",
+        "guide.toml",
+        'provenance = "given"',
+        'provenance = "printed"',
+        [
+            "guide.toml: references[2].provenance: expected one of given, identified,"
+            " not identified, found 'printed'"
+        ],
+    ),
+    (
+        "invalid-toml",
+        "guide.toml",
+        "[source]",
+        "[source",
+        [
+            "guide.toml: not valid TOML (Expected ']' at the end of a table declaration"
+            " (at line 15, column 8))"
+        ],
+    ),
+    (
+        "algorithm-unknown-statement",
+        "algorithm.toml",
+        'steps = ["mri-diagnostic"]',
+        'steps = ["mri-diagnostik"]',
+        [
+            "algorithm.toml: leaves[0] (obtain-mri).steps: unknown statement 'mri-diagnostik'"
+            " (did you mean 'mri-diagnostic'?)"
+        ],
+    ),
+]
+
+
+def content_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """The real content in tmp_path with one exact change."""
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (folder / file).read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"the case's text must occur once in {file}: {old!r}"
+    (folder / file).write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_real_content_is_valid():
+    load_from(CONTENT_DIR)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [pytest.param(*case[1:], id=case[0]) for case in CASES],
+)
+def test_bad_content_reports_exact_problems(tmp_path, file, old, new, expected):
+    folder = content_copy(tmp_path, file, old, new)
+    with pytest.raises(ContentError) as excinfo:
+        load_from(folder)
+    assert excinfo.value.problems == expected
+
+
+def test_unreadable_folder_reports_every_file():
+    with pytest.raises(ContentError) as excinfo:
+        load_from(FIXTURES / "unreadable")
+    assert excinfo.value.problems == [
+        "guide.toml: not valid TOML (Expected ']' at the end of a table declaration"
+        " (at line 2, column 8))",
+        "algorithm.toml: cannot be read (No such file or directory)",
+    ]
+
+
+# --- The command line ---------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
+    """Every file of a folder with its mtime and digest (empty if there is no folder)."""
+    if not folder.exists():
+        return {}
+    return {
+        p.relative_to(folder).as_posix(): (
+            p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run_build(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GUIDE_CONTENT"}
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "build", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [pytest.param(*CASES[i][1:], id=CASES[i][0]) for i in (0, 3)],
+)
+def test_cli_refuses_bad_content_and_writes_nothing(tmp_path, file, old, new, expected):
+    folder = content_copy(tmp_path, file, old, new)
+    site_dir = tmp_path / "site"
+    docs_before = snapshot(REPO_ROOT / "docs")
+    proc = run_build("--content", str(folder), "--site-dir", str(site_dir))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (
+        f"generator: error: the content in {folder} is invalid"
+        f" ({len(expected)} problems); nothing written"
+    )
+    assert [line.strip() for line in lines[1:]] == expected
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert snapshot(REPO_ROOT / "docs") == docs_before
+    assert not site_dir.exists()
+
+
+def test_cli_content_env_var_is_read(tmp_path):
+    folder = content_copy(tmp_path, *CASES[5][1:4])
+    env = {**os.environ, "GUIDE_CONTENT": str(folder)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--site-dir", str(tmp_path / "site")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert CASES[5][4][0] in proc.stderr
+
+
+def test_cli_missing_content_folder(tmp_path):
+    proc = run_build("--content", str(tmp_path / "nowhere"), "--site-dir", str(tmp_path / "s"))
+    assert proc.returncode == 2
+    assert "guide.toml: cannot be read (No such file or directory)" in proc.stderr
+    assert not (tmp_path / "s").exists()
