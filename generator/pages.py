@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypedDict
 
 from spine_hemangioma.content import Content, Guide, Section, Statement
@@ -317,8 +317,10 @@ def _article(
     pm = site.page(path)
     first, rest = sections[0], sections[1:]
     if first.parent:
-        # Steps of the algorithm: their shared parent is the page title.
-        title, views = escape(first.parent), site.sections(pm, sections)[1:]
+        # Steps of the algorithm: their shared parent is the page title, so
+        # each step is a section of the page (one level up).
+        views = tuple(replace(v, level=v.level - 1) for v in site.sections(pm, sections)[1:])
+        title = escape(first.parent)
     else:
         intro = SectionView(
             "",
