@@ -196,8 +196,8 @@ def _reach(elements: Mapping[str, object], start: str) -> dict[str, frozenset[st
         if element_id not in reach:
             if element_id not in elements:
                 raise AlgorithmError(f"{trail[-1]!r} leads to {element_id!r}, which does not exist")
-            kind = kind_of(element_id, elements[element_id])
             element = elements[element_id]
+            kind = kind_of(element_id, element)
             after = [visit(c, (*trail, element_id)) for c in kind.children(element)]
             reach[element_id] = frozenset(kind.reads(element)).union(*after)
         return reach[element_id]
