@@ -1,0 +1,297 @@
+"""The offline bundle: the whole guide in one zip that opens from file://.
+
+`build_offline_bundle(ctx)`, a step of generator.build.STEPS after run_mkdocs:
+
+    1. `mkdocs build --strict -f mkdocs.offline.yml` into a staging folder
+       (the offline plugin: links end in .html, the search index is inlined);
+    2. the iframe-worker shim, which runs search's Web Worker on file://;
+    3. the calculator's file:// payload in pyodide/ (build_offline_payload);
+    4. README.txt and VERSION.txt beside index.html;
+    5. dist/spine-hemangioma-guide-<version>-offline.zip, with every entry under
+       one folder of that name, deterministic (sorted entries, timestamps from
+       SOURCE_DATE_EPOCH) and atomic (a temporary file renamed into place);
+       the same tree, unzipped, replaces build/offline-site/.
+
+The same file is an mkdocs hook of mkdocs.offline.yml: `on_page_markdown`
+names the edition (version, build date) under the home page's title.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+# Absolute imports: mkdocs also loads this file by path, as a hook.
+from generator.build import (
+    DEFAULT_SOURCE_DATE_EPOCH,
+    REPO_ROOT,
+    BuildContext,
+    Project,
+    log,
+    mkdocs_env,
+)
+from generator.pages import GeneratorError
+from generator.pyodide_assets import PyodideAssetsError, build_offline_payload
+from generator.render import long_date
+
+CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
+SITE_DIR = REPO_ROOT / "build" / "offline-site"
+DIST_DIR = REPO_ROOT / "dist"
+CALCULATOR_PYPROJECT = REPO_ROOT / "calculator" / "pyproject.toml"
+SHIM_PACKAGE = REPO_ROOT / "node_modules" / "iframe-worker"
+# Inside the bundle; the path mkdocs.offline.yml lists under extra.polyfills.
+SHIM_PATH = "assets/javascripts/iframe-worker.js"
+SHIM_LICENSE_PATH = "assets/javascripts/iframe-worker.LICENSE.txt"
+PYODIDE_PATH = "pyodide"
+CALCULATOR_PAGE = "calculator/index.html"
+NAME = "spine-hemangioma-guide"
+# Zip's DOS timestamps cannot go below 1980.
+ZIP_EPOCH_MIN = datetime(1980, 1, 1, tzinfo=UTC)
+VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
+# Tags that make a browser load something as the page opens (links the reader
+# clicks, canonical links and the like load nothing).
+LOADING_TAG_RE = re.compile(
+    r"<(?:script|img|iframe)\b[^>]*\bsrc=[\"']?((?:https?:)?//[^\"'\s>]+)"
+    r"|<link\b(?=[^>]*\brel=[\"']?(?:stylesheet|preload|modulepreload|icon|manifest)\b)"
+    r"[^>]*\bhref=[\"']?((?:https?:)?//[^\"'\s>]+)",
+    re.IGNORECASE,
+)
+
+
+class OfflineBundleError(GeneratorError):
+    """The bundle cannot be built; the message is one line naming the file at fault."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What a trainee's copy says it is: the calculator's version and the build date."""
+
+    version: str
+    built: date
+    epoch: int  # SOURCE_DATE_EPOCH: every timestamp in the zip
+
+    @property
+    def slug(self) -> str:
+        """The zip's name without .zip, and the folder its entries are under."""
+        return f"{NAME}-{self.version}-offline"
+
+    @property
+    def line(self) -> str:
+        return f"Offline edition: version {self.version}, built {long_date(self.built)}."
+
+
+@dataclass(frozen=True)
+class OfflinePaths:
+    """Where the step reads and writes; tests point it at temporary folders."""
+
+    config_file: Path = CONFIG_FILE
+    site_dir: Path = SITE_DIR
+    dist_dir: Path = DIST_DIR
+    calculator_pyproject: Path = CALCULATOR_PYPROJECT
+    shim_package: Path = SHIM_PACKAGE
+
+
+def read_edition(
+    pyproject: Path = CALCULATOR_PYPROJECT, environ: dict[str, str] | None = None
+) -> Edition:
+    """The version from calculator/pyproject.toml, the date from SOURCE_DATE_EPOCH."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get("SOURCE_DATE_EPOCH") or DEFAULT_SOURCE_DATE_EPOCH
+    try:
+        epoch = int(raw)
+    except ValueError:
+        raise OfflineBundleError(
+            f"SOURCE_DATE_EPOCH: expected whole seconds since 1970, got {raw!r}"
+        ) from None
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OfflineBundleError(f"{pyproject}: cannot read the version ({exc})") from None
+    version = project.get("version")
+    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
+        raise OfflineBundleError(
+            f"{pyproject}: project.version: expected a version such as 0.1.0, got {version!r}"
+        )
+    return Edition(version, datetime.fromtimestamp(epoch, UTC).date(), epoch)
+
+
+# --- The build step -------------------------------------------------------------
+
+
+def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -> None:
+    """Build the offline site, complete it, zip it; OfflineBundleError on failure,
+    with the previous zip and build/offline-site left as they were."""
+    paths = paths or OfflinePaths()
+    edition = read_edition(paths.calculator_pyproject)
+    shim = _check_inputs(paths)
+    paths.site_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{paths.site_dir.name}.", dir=paths.site_dir.parent))
+    try:
+        _run_mkdocs(ctx.project, paths.config_file, staging)
+        _add_shim(shim, staging)
+        _add_calculator_payload(staging)
+        _write_notes(staging, edition, ctx)
+        _check_nothing_loads_from_outside(staging)
+        zip_path = paths.dist_dir / f"{edition.slug}.zip"
+        count = write_zip(staging, edition.slug, zip_path, edition.epoch)
+        staging.chmod(0o755)
+        _replace_dir(staging, paths.site_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log(f"{zip_path}: {count} files, {zip_path.stat().st_size / 1e6:.1f} MB")
+    log(f"next: unzip {zip_path.name} anywhere and open {edition.slug}/index.html")
+
+
+def _check_inputs(paths: OfflinePaths) -> Path:
+    """Fail before building anything if an input is missing; returns the shim."""
+    if not paths.config_file.is_file():
+        raise OfflineBundleError(f"{paths.config_file} missing: the offline build's config")
+    shim = paths.shim_package / "shim" / "index.js"
+    if not shim.is_file():
+        raise OfflineBundleError(
+            f"{shim} missing (is the npm package iframe-worker installed? `make deps`)"
+        )
+    return shim
+
+
+def _run_mkdocs(project: Project, config_file: Path, site_dir: Path) -> None:
+    args = [sys.executable, "-m", "mkdocs", "build", "--strict"]
+    args += ["--config-file", str(config_file), "--site-dir", str(site_dir)]
+    proc = subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False)
+    if proc.returncode != 0:
+        raise OfflineBundleError(
+            f"mkdocs build --strict -f {config_file.name} failed"
+            f" (exit {proc.returncode}); see above"
+        )
+
+
+def _add_shim(shim: Path, site_dir: Path) -> None:
+    # Minified, without its notice: the MIT licence travels beside it.
+    dest = site_dir / SHIM_PATH
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shim, dest)
+    licence = shim.parent.parent / "LICENSE"
+    if licence.is_file():
+        shutil.copyfile(licence, site_dir / SHIM_LICENSE_PATH)
+
+
+def _add_calculator_payload(site_dir: Path) -> None:
+    """The classic scripts that carry Pyodide's files to a file:// page."""
+    pyodide = site_dir / PYODIDE_PATH
+    if not pyodide.is_dir():
+        if (site_dir / CALCULATOR_PAGE).is_file():
+            raise OfflineBundleError(
+                f"{CALCULATOR_PAGE} needs {PYODIDE_PATH}/, which the site lacks"
+                " (the Pyodide assets step must run before run_mkdocs)"
+            )
+        log(f"no {PYODIDE_PATH}/ in the site: the bundle has no calculator")
+        return
+    # Rewritten even if the site already has it: it must match this pyodide/.
+    try:
+        build_offline_payload(pyodide)
+    except (PyodideAssetsError, KeyError, ValueError) as exc:
+        raise OfflineBundleError(f"calculator payload in {pyodide}: {exc}") from None
+
+
+def _write_notes(site_dir: Path, edition: Edition, ctx: BuildContext) -> None:
+    source = ctx.content.guide.source
+    (site_dir / "VERSION.txt").write_text(
+        f"name: {NAME}\n"
+        f"edition: offline\n"
+        f"version: {edition.version}\n"
+        f"built: {edition.built.isoformat()}\n",
+        encoding="utf-8",
+    )
+    (site_dir / "README.txt").write_text(
+        f"{source.title}\n"
+        f"An educational guide. {edition.line}\n"
+        "\n"
+        "To read it:\n"
+        "  1. Unpack (extract) the whole zip file into any folder. Opening a page\n"
+        "     from inside the zip without unpacking it does not work.\n"
+        "  2. Open index.html (double-click it): the guide opens in your web browser.\n"
+        "\n"
+        "Everything is in this folder: no internet connection, no server and no\n"
+        "installation are needed. Keep the folder's files together.\n"
+        "The calculator page runs in the browser and takes a few seconds to start.\n"
+        "\n"
+        f"{source.disclaimer_title}: see the About page for the source, its review\n"
+        "status and the full disclaimer.\n",
+        encoding="utf-8",
+    )
+
+
+def _check_nothing_loads_from_outside(site_dir: Path) -> None:
+    """A script, style or image from another origin would not load offline (the
+    offline plugin adds unpkg's shim if the local one is not configured)."""
+    for page in sorted(site_dir.rglob("*.html")):
+        match = LOADING_TAG_RE.search(page.read_text(encoding="utf-8"))
+        if match:
+            url = match.group(1) or match.group(2)
+            rel = page.relative_to(site_dir).as_posix()
+            raise OfflineBundleError(f"{rel} loads {url}, which needs the network")
+
+
+def write_zip(tree: Path, prefix: str, dest: Path, epoch: int) -> int:
+    """Zip every file of `tree` under `prefix/`: sorted, deflated, every timestamp
+    and mode fixed, so equal trees give equal bytes. Written to a temporary file
+    renamed over `dest`; returns the number of files."""
+    stamp = max(datetime.fromtimestamp(epoch, UTC), ZIP_EPOCH_MIN).timetuple()[:6]
+    files = sorted((p.relative_to(tree).as_posix(), p) for p in tree.rglob("*") if p.is_file())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for rel, path in files:
+                info = zipfile.ZipInfo(f"{prefix}/{rel}", date_time=stamp)
+                info.create_system = 3  # Unix, so the mode below is honoured
+                info.external_attr = 0o100644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes(), compresslevel=9)
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return len(files)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    # Two renames: the old folder moves aside, the new one takes its name.
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --- mkdocs hook (mkdocs.offline.yml) ----------------------------------------------
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Put the edition line under the home page's title."""
+    if not page.is_homepage:
+        return markdown
+    from mkdocs.exceptions import PluginError  # noqa: PLC0415 (only mkdocs runs this hook)
+
+    try:
+        edition = read_edition()
+    except OfflineBundleError as exc:
+        raise PluginError(str(exc)) from None
+    lines = markdown.split("\n")
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    if title is None:
+        raise PluginError(f"{page.file.src_uri}: no '# ' title to put the edition under")
+    lines[title + 1 : title + 1] = ["", edition.line, "{ .sh-edition }", ""]
+    return "\n".join(lines)
