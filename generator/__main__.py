@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from spine_hemangioma.content import ContentError
 
@@ -57,12 +59,20 @@ def _report_invalid(exc: ContentError, content_dir: Path) -> int:
     return EXIT_INVALID_CONTENT
 
 
+def _site_path(project: Project) -> str:
+    """The path mkdocs serves under: that of `site_url` (e.g. /spine-hemangioma/)."""
+    # A regex, not YAML: mkdocs.yml may carry tags (!!python/name) a plain loader refuses.
+    config = project.config_file.read_text(encoding="utf-8")
+    match = re.search(r"^site_url:\s*(\S+)", config, re.M)
+    return urlsplit(match.group(1)).path if match else "/"
+
+
 def _serve(project: Project, dev_addr: str) -> int:
     # Validated here first: a broken file fails now with every problem listed.
     load_content(project.content_dir)
     args = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", dev_addr]
     args += ["--config-file", str(project.config_file), "--watch", str(project.content_dir)]
-    log(f"serving on http://{dev_addr}/ ; edit {project.content_dir} and the pages follow")
+    log(f"serving on http://{dev_addr}{_site_path(project)}; edit {project.content_dir} and see")
     try:
         return subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False).returncode
     except KeyboardInterrupt:

@@ -177,11 +177,21 @@ class DiagramModule(Protocol):
     def text_outline(self) -> str: ...
 
 
+DIAGRAM_API = ("algorithm_svg", "path_svg", "text_outline")
+
+
 def load_diagram() -> DiagramModule | None:
     """spine_hemangioma.diagram if it is installed; the pages leave the diagram out otherwise."""
     if importlib.util.find_spec(DIAGRAM_MODULE) is None:
         return None
-    return importlib.import_module(DIAGRAM_MODULE)  # type: ignore[return-value]
+    module = importlib.import_module(DIAGRAM_MODULE)
+    missing = [name for name in DIAGRAM_API if not callable(getattr(module, name, None))]
+    if missing:
+        raise GeneratorError(
+            f"{DIAGRAM_MODULE} ({module.__file__}) lacks"
+            f" {', '.join(f'{name}()' for name in missing)}, which the pages call"
+        )
+    return module  # type: ignore[return-value]
 
 
 # --- Building the pages ------------------------------------------------------------

@@ -20,7 +20,7 @@ from spine_hemangioma.content import TREATMENT_ROLES, load
 
 from generator import hooks
 from generator.markdown import GAP_LINE, UNCITED
-from generator.pages import ROLE_HEADINGS, render_pages
+from generator.pages import ROLE_HEADINGS, load_diagram, render_pages
 from generator.write import write_pages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -403,3 +403,16 @@ def test_readme_commands_are_makefile_targets():
     assert commands[:2] == ["site", "test"]
     for command in commands:
         assert command in targets, f"README says `make {command}`; the Makefile has no such target"
+
+
+def test_algorithm_page_has_the_diagram_and_its_outline(site):
+    diagram = load_diagram()
+    if diagram is None:
+        pytest.skip("spine_hemangioma.diagram is not there yet: the pages leave it out")
+    doc = site["algorithm.md"]
+    assert doc.article_html.count('<div class="sh-diagram">') == 1
+    assert "<svg" in doc.article_html
+    assert "Text outline of the diagram" in doc.article
+    for t in GUIDE.treatments:
+        html_ = site[f"treatments/{t.id}.md"].article_html
+        assert html_.count('<div class="sh-diagram">') == len(t.pathways), t.id
