@@ -68,6 +68,8 @@ def test_svg_is_an_accessible_scalable_image():
     assert re.fullmatch(r"0 0 \d+ \d+", root.get("viewBox"))
     assert root.get("width") is None
     assert root.get("height") is None
+    width = root.get("viewBox").split()[2]
+    assert root.get("style") == f"max-width: {width}px"  # scales down, never up
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert title.text.strip()
     assert desc.text.strip()

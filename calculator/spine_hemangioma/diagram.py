@@ -23,8 +23,9 @@ from .errors import AlgorithmError, did_you_mean
 # Geometry, in SVG user units (= CSS px at 100 %).
 MARGIN, INDENT, BOX_W = 12, 28, 420
 LINE, LABEL_LINE, PAD, GAP, POINT = 18, 17, 7, 10, 12
-# Wrap widths from an average glyph of ~0.55 em: 14 px text in the box, 13 px labels.
-BOX_CHARS, LABEL_CHARS = 44, 56
+# Wrap widths from an average glyph of ~0.55 em: 14 px text in the box (600 weight
+# for pathways), 13 px answers, 12 px details.
+BOX_CHARS, LABEL_CHARS, DETAIL_CHARS = 44, 56, 56
 
 STYLE = """
 .sh-algorithm { font: 14px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
@@ -41,7 +42,6 @@ STYLE = """
   stroke-dasharray: 6 4; }
 .sh-algorithm .on .box { fill-opacity: 0.18; stroke-width: 4; }
 .sh-algorithm .on .wire { stroke-width: 4; }
-.sh-algorithm .on text { font-weight: 700; }
 @media print { .sh-algorithm .box { fill: none; } }
 """
 
@@ -150,7 +150,9 @@ def _layout(rows_: list[Row], y: int) -> list[_Box]:
         main = [("title", line) for line in textwrap.wrap(_label(row.element), BOX_CHARS)]
         details = []
         if isinstance(row.element, Leaf):
-            details = [("detail", w) for d in _details(row.element) for w in textwrap.wrap(d, 54)]
+            details = [
+                ("detail", w) for d in _details(row.element) for w in textwrap.wrap(d, DETAIL_CHARS)
+            ]
         box_top = y + LABEL_LINE * len(answer)
         bottom = box_top + 2 * PAD + LINE * (len(main) + len(details))
         x = MARGIN + row.depth * INDENT
@@ -215,8 +217,9 @@ def _svg(rows_: list[Row], highlight: set[str], title: str, desc: str) -> str:
     height = boxes[-1].bottom + MARGIN
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sh-algorithm" role="img"'
-        f' viewBox="0 0 {width} {height}"><title>{html.escape(title)}</title>'
-        f"<desc>{html.escape(desc)}</desc><style>{STYLE}</style>{legend}"
+        # No width: it scales down to its column, and never above its natural size.
+        f' viewBox="0 0 {width} {height}" style="max-width: {width}px">'
+        f"<title>{html.escape(title)}</title><desc>{html.escape(desc)}</desc><style>{STYLE}</style>{legend}"
         f"{''.join(edges)}{''.join(_draw_box(b, highlight) for b in boxes)}</svg>\n"
     )
 
