@@ -6,8 +6,9 @@ answer values with each field also absent, checked against invariants and
 against an oracle written from the text of decision.md section 2.
 
 golden/pathways.tsv lists every complete combination, reduced to the fields
-it needs, with its pathway, alternatives and warnings. After a deliberate
-change to the algorithm, regenerate it and review the diff:
+it needs, with its pathway, urgency, steps (statement ids, in order),
+alternatives, warnings and gaps. After a deliberate change to the algorithm,
+regenerate it and review the diff:
 
     UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_decision.py -k golden
     git diff tests/golden/pathways.tsv
@@ -328,11 +329,15 @@ def test_evaluate_json_is_evaluate_in_json():
 
 # --- Golden table ------------------------------------------------------------------------
 
-GOLDEN_HEADER = "answers\tpathway\turgency\talternatives\twarnings\tgaps"
+GOLDEN_HEADER = "answers\tpathway\turgency\tsteps\talternatives\twarnings\tgaps"
 
 
 def golden_rows() -> list[str]:
     """Each complete combination reduced to the fields it reads, once, with its result."""
+    statement_of = {
+        (f"{s.label} — {s.text}" if s.label else s.text): s.id
+        for s in load().guide.statements.values()
+    }
     rows = {}
     for full in product(with_absent=False):
         r = evaluate(full)
@@ -341,6 +346,7 @@ def golden_rows() -> list[str]:
             needed,
             r["pathway"],
             r["urgency"],
+            ",".join(statement_of[s["text"]] for s in r["steps"]),  # in order
             ",".join(ids(r["alternatives"], "pathway")),
             ",".join(ids(r["warnings"], "id")),
             ",".join(ids(r["gaps"], "id")),
