@@ -17,6 +17,7 @@ from pathlib import Path
 
 from spine_hemangioma.content import CONTENT_DIR, Content, load_from
 
+from .calculator_assets import install_calculator_assets
 from .pages import GeneratorError, load_diagram, render_pages
 from .write import write_pages
 
@@ -83,11 +84,11 @@ def run_mkdocs(ctx: BuildContext) -> None:
         raise GeneratorError(f"mkdocs build --strict failed (exit {proc.returncode}); see above")
 
 
-# The build after the pages are rendered, in order. Add a step where it belongs:
-#   - the Pyodide assets step (runtime files into docs/pyodide/) before run_mkdocs,
-#   - the offline bundle step (reads site/) after it.
+# The build after the pages are rendered, in order; the offline bundle step
+# (reads site/) comes after run_mkdocs.
 STEPS: list[Step] = [
     write_docs,
+    install_calculator_assets,
     run_mkdocs,
 ]
 

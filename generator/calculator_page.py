@@ -8,11 +8,16 @@ see calculator/web/calculator.js for the contract.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import TypedDict
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from spine_hemangioma.content import Content
+from spine_hemangioma import engine
+from spine_hemangioma.content import INLINE_CITATION, Content
+from spine_hemangioma.engine import disclaimer
 
+from .markdown import escape
 from .render import TEMPLATES_DIR
 
 # URL parameters the embed page reads itself; they are not answers.
@@ -89,3 +94,179 @@ def widget_html(
     )
     # One Markdown block: no blank line may end it early.
     return "\n".join(line for line in html.splitlines() if line.strip())
+
+
+# --- The pages that carry the calculator ------------------------------------------
+
+CALCULATOR_PAGE = "calculator/index.md"
+EMBED_PAGE = "embed/index.md"
+CASES_PAGE = "cases.md"
+# The public conformance cases (a copy of ../shared/spec/cases.json, kept in
+# the repo; a test checks the two agree). They drive the tests and the
+# "Worked cases" page alike.
+CASES_FILE = Path(__file__).resolve().parent.parent / "calculator" / "cases.json"
+
+
+class CalculatorContext(TypedDict):
+    nav_title: str
+    description: str
+    title: str
+    notice: object
+    widget: str
+    links: dict[str, str]
+    scripts: list[str]
+    styles: list[str]
+
+
+class CaseView(TypedDict):
+    name: str
+    answers: list[tuple[str, str]]  # (question label, answer label)
+    title: str
+    urgency: str
+    why: list[str]  # "question: answer" along the path
+    steps: list[str]  # Markdown with citations
+    url: str  # the calculator, pre-filled
+
+
+def _assets(pm) -> tuple[list[str], list[str]]:
+    scripts = [pm.link(f"assets/calculator/{name}") for name in ("loader.js", "calculator.js")]
+    return scripts, [pm.link("assets/calculator/calculator.css")]
+
+
+def calculator_page(site) -> tuple[str, str, CalculatorContext]:
+    """The calculator, a page of the guide."""
+    pm = site.page(CALCULATOR_PAGE)
+    scripts, styles = _assets(pm)
+    widget = widget_html(
+        site.content,
+        disclaimer=disclaimer(site.guide.source),
+        pyodide=pm.link("pyodide/").rstrip("/") + "/",
+        algorithm_url=pm.link("algorithm.md"),
+        diagram_svg=site.diagram.algorithm_svg() if site.diagram else None,
+    )
+    context = CalculatorContext(
+        **site.base(pm, "Calculator", "Calculator: which pathway?"),
+        widget=widget,
+        links=_links(pm),
+        scripts=scripts,
+        styles=styles,
+    )
+    return pm.path, "calculator.md.j2", context
+
+
+def embed_page(site) -> tuple[str, str, CalculatorContext]:
+    """The calculator alone, for an iframe in a course page (template embed.html)."""
+    pm = site.page(EMBED_PAGE)
+    scripts, styles = _assets(pm)
+    widget = widget_html(
+        site.content,
+        disclaimer=disclaimer(site.guide.source),
+        pyodide=pm.link("pyodide/").rstrip("/") + "/",
+        algorithm_url=pm.link("algorithm.md"),
+        diagram_svg=None,
+        extra_params=EMBED_PARAMS,
+    )
+    context = CalculatorContext(
+        **site.base(pm, "Calculator (embed)", "Spine hemangioma pathway calculator"),
+        widget=widget,
+        links=_links(pm),
+        scripts=[*scripts, pm.link("assets/calculator/embed.js")],
+        styles=[pm.link("assets/calculator/embed.css"), *styles],
+    )
+    return pm.path, "embed.md.j2", context
+
+
+def _links(pm) -> dict[str, str]:
+    return {
+        "home": pm.link("index.md"),
+        "algorithm": pm.link("algorithm.md"),
+        "references": pm.link("references.md"),
+        "about": pm.link("about.md"),
+        "cases": pm.link(CASES_PAGE),
+        "embedding": pm.link("embedding.md"),
+    }
+
+
+def load_cases(path: Path = CASES_FILE) -> list[dict]:
+    """The conformance cases that have a complete expected result."""
+    with path.open(encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    return [c for c in cases if c["expect"].get("status") == "complete"]
+
+
+def cases_page(site) -> tuple[str, str, dict]:
+    """Worked cases: each conformance case as a vignette, its pathway and why."""
+    pm = site.page(CASES_PAGE)
+    tree = engine.Tree.of(site.content)
+    questions = site.content.algorithm.question_index
+    elements = tree.elements
+    views = []
+    for case in load_cases():
+        answers = case["answers"]
+        result = engine.evaluate(tree, answers)
+
+        def label(field: str, value: str) -> tuple[str, str]:
+            q = questions[field]
+            return escape(q.label), escape(next(o.label for o in q.options if o.value == value))
+
+        why = [
+            "{}: {}".format(*label(elements[i].field, answers[elements[i].field]))
+            for i in result["path"]
+            if i in elements and hasattr(elements[i], "field")
+        ]
+        query = "&".join(f"{k}={v}" for k, v in answers.items())
+        views.append(
+            CaseView(
+                name=escape(case["name"][:1].upper() + case["name"][1:]),
+                answers=[label(k, v) for k, v in answers.items()],
+                title=escape(result["title"]),
+                urgency=result["urgency"],
+                why=why,
+                steps=[pm.text(s["text"]) + _cites(pm, s) for s in result["steps"]],
+                url=f"{pm.link(CALCULATOR_PAGE)}?{query}",
+            )
+        )
+    context = {
+        **site.base(pm, "Worked cases", "Worked cases"),
+        "cases": views,
+        "links": _links(pm),
+    }
+    site.record(pm, "Worked cases")
+    return pm.path, "cases.md.j2", context
+
+
+def _cites(pm, item: dict) -> str:
+    """Trailing citation links for a result item (inline markers already linked)."""
+    inline = {int(n) for m in INLINE_CITATION.findall(item["text"]) for n in m.split(",")}
+    rest = [n for n in item["refs"] if n not in inline]
+    return (" " + "".join(pm.cite(n) for n in rest)) if rest else ""
+
+
+EMBED_HEIGHT = 900
+
+
+def site_url(config_file: Path) -> str:
+    """mkdocs.yml's site_url: the published address the embed snippet points at."""
+    text = config_file.read_text(encoding="utf-8")
+    match = re.search(r"^site_url:\s*(\S+)\s*$", text, re.MULTILINE)
+    return (match.group(1) if match else "https://example.org/").rstrip("/") + "/"
+
+
+def embedding_page(site, config_file: Path) -> tuple[str, str, dict]:
+    """The guide page that gives instructors the iframe snippet and its options."""
+    pm = site.page("embedding.md")
+    base = site_url(config_file)
+    title = "Spine hemangioma pathway calculator"
+    snippet = (
+        f'<iframe data-spine-hemangioma src="{base}embed/" title="{title}"'
+        f' width="100%" height="{EMBED_HEIGHT}" style="border:0" loading="lazy"></iframe>\n'
+        f'<script src="{base}assets/calculator/embed-host.js" defer></script>'
+    )
+    context = {
+        **site.base(pm, "Embed the calculator", "Embed the calculator in your course"),
+        "snippet": snippet,
+        "site_url": base,
+        "height": EMBED_HEIGHT,
+        "questions": site.content.algorithm.questions,
+    }
+    return pm.path, "embedding.md.j2", context

@@ -5,7 +5,8 @@
     1. `mkdocs build --strict -f mkdocs.offline.yml` into a staging folder
        (the offline plugin: links end in .html, the search index is inlined);
     2. the iframe-worker shim, which runs search's Web Worker on file://;
-    3. the calculator's file:// payload in pyodide/ (build_offline_payload);
+    3. the calculator's file:// payload in pyodide/ (build_offline_payload),
+       in place of the files it carries;
     4. README.txt and VERSION.txt beside index.html;
     5. dist/spine-hemangioma-guide-<version>-offline.zip, with every entry under
        one folder of that name, deterministic (sorted entries, timestamps from
@@ -18,6 +19,7 @@ names the edition (version, build date) under the home page's title.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -40,7 +42,11 @@ from generator.build import (
     mkdocs_env,
 )
 from generator.pages import GeneratorError
-from generator.pyodide_assets import PyodideAssetsError, build_offline_payload
+from generator.pyodide_assets import (
+    OFFLINE_MANIFEST,
+    PyodideAssetsError,
+    build_offline_payload,
+)
 from generator.render import long_date
 
 CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
@@ -186,7 +192,8 @@ def _add_shim(shim: Path, site_dir: Path) -> None:
 
 
 def _add_calculator_payload(site_dir: Path) -> None:
-    """The classic scripts that carry Pyodide's files to a file:// page."""
+    """The classic scripts that carry Pyodide's files to a file:// page, in place
+    of the files they carry."""
     pyodide = site_dir / PYODIDE_PATH
     if not pyodide.is_dir():
         if (site_dir / CALCULATOR_PAGE).is_file():
@@ -201,6 +208,25 @@ def _add_calculator_payload(site_dir: Path) -> None:
         build_offline_payload(pyodide)
     except (PyodideAssetsError, KeyError, ValueError) as exc:
         raise OfflineBundleError(f"calculator payload in {pyodide}: {exc}") from None
+    # From file:// the loader reads these only through their payload scripts:
+    # the copies would double the zip (15 MB instead of 8).
+    for name in _embedded_files(pyodide):
+        (pyodide / name).unlink()
+
+
+def _embedded_files(pyodide: Path) -> list[str]:
+    """The files that pyodide-offline.js lists as carried by a payload script."""
+    manifest_file = pyodide / OFFLINE_MANIFEST
+    text = manifest_file.read_text(encoding="ascii")
+    prefix, suffix = "window.__pyodideOffline = ", ";\n"
+    if not (text.startswith(prefix) and text.endswith(suffix)):
+        raise OfflineBundleError(f"{manifest_file}: not the manifest build_offline_payload writes")
+    scripts = json.loads(text.removeprefix(prefix).removesuffix(suffix))["scripts"]
+    names = [s.removesuffix(".js") for s in scripts]
+    missing = [n for n in [*scripts, *names] if not (pyodide / n).is_file()]
+    if missing:
+        raise OfflineBundleError(f"{pyodide} lacks {', '.join(missing)}")
+    return names
 
 
 def _write_notes(site_dir: Path, edition: Edition, ctx: BuildContext) -> None:

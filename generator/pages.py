@@ -6,14 +6,22 @@ import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol, TypedDict
 
 from spine_hemangioma.content import Content, Guide, Section, Statement
 
+from .calculator_page import (
+    calculator_page,
+    cases_page,
+    embed_page,
+    embedding_page,
+)
 from .markdown import GAP_LINE, REFERENCES_PAGE, PageMarkdown, anchor, attribute, escape
 from .render import environment, render
 
 DIAGRAM_MODULE = "spine_hemangioma.diagram"
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "mkdocs.yml"
 ABBREVIATIONS_FILE = "includes/abbreviations.md"
 
 # Fixed article sections with a page of their own; every other section that
@@ -489,7 +497,18 @@ def page_contexts(
     # Pages below link to the statements' home pages, so they come after them.
     pages.append(_treatment_index(site))
     pages.extend(_treatment(site, i) for i in range(len(guide.treatments)))
-    pages += [_gaps(site), _references(site), _about(site), _abbreviations(guide)]
+    # The calculator's pages cite through the pages above, so they come last
+    # but before the references page, which lists where each reference is cited.
+    pages += [
+        calculator_page(site),
+        cases_page(site),
+        embedding_page(site, CONFIG_FILE),
+        embed_page(site),
+        _gaps(site),
+        _references(site),
+        _about(site),
+        _abbreviations(guide),
+    ]
     return pages
 
 

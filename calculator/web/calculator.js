@@ -9,7 +9,7 @@
 //   data-timeout-ms   bound on loading, after which the page says it failed
 //   data-extra-params URL parameters that belong to the page, not the answers
 // holding: fieldset[data-field] with radio inputs (name = field), .sh-status,
-// .sh-note, .sh-result, .sh-reset, .sh-copy, an optional svg[data-diagram],
+// .sh-note, .sh-result, .sh-reset, .sh-copy, an optional svg.sh-algorithm,
 // and <script type="application/json" class="sh-data"> with {always_read,
 // reads: {path id: field}, references: {n: citation}, pathways: {id: title},
 // questions: {field: {label, options: {value: label}}}, disclaimer}.
@@ -27,7 +27,7 @@
   var statusEl = root.querySelector(".sh-status");
   var noteEl = root.querySelector(".sh-note");
   var resultEl = root.querySelector(".sh-result");
-  var diagram = root.querySelector("svg[data-diagram]");
+  var diagram = root.querySelector("svg.sh-algorithm");
   var fieldsets = {};
   root.querySelectorAll("fieldset[data-field]").forEach(function (fs) {
     fieldsets[fs.getAttribute("data-field")] = fs;
