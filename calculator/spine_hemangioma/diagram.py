@@ -90,11 +90,10 @@ def rows(keep: set[str] | None = None) -> list[Row]:
             )
         seen[element_id] = parent
         element = _tree().elements[element_id]
-        kind = kind_of(element_id, element)
+        kind_of(element_id, element)  # anything but a node or a leaf fails here
         if keep is None or element_id in keep:
             out.append(Row(element_id, element, depth, parent, answer, urgent))
-        for target in kind.children(element):
-            values = dict(_branches(element))[target]
+        for target, values in _branches(element) if isinstance(element, Node) else ():
             text = _or([_option(element.field, v) for v in values])
             hot = not urgent and element.field == alg.urgency_field and alg.urgent_when in values
             visit(target, depth + 1, element_id, text + " (urgent)" * hot, urgent or hot)
