@@ -42,8 +42,10 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: deps chromium site lint
-	$(PY) -m pytest
+# One pytest run: every test, and the decision module's branch coverage at 100%.
+test: deps chromium lint site
+	$(PY) -m pytest -p no:cacheprovider --cov=spine_hemangioma --cov-branch \
+		--cov-report=term-missing:skip-covered --cov-fail-under=100
 
 bench: deps chromium
 	$(PY) bench/run.py
