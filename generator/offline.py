@@ -31,24 +31,23 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-# Absolute imports: mkdocs also loads this file by path, as a hook.
-from generator.build import (
-    DEFAULT_SOURCE_DATE_EPOCH,
-    REPO_ROOT,
-    BuildContext,
-    Project,
-    log,
-    mkdocs_env,
-)
+# Absolute imports: mkdocs also loads this file by path, as a hook. Nothing
+# from generator.build at import time: build.py imports this module for STEPS.
 from generator.pages import GeneratorError
 from generator.pyodide_assets import (
+    DEFAULT_SOURCE_DATE_EPOCH,
     OFFLINE_MANIFEST,
     PyodideAssetsError,
     build_offline_payload,
 )
 from generator.render import long_date
 
+if TYPE_CHECKING:
+    from generator.build import BuildContext, Project
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
 SITE_DIR = REPO_ROOT / "build" / "offline-site"
 DIST_DIR = REPO_ROOT / "dist"
@@ -158,6 +157,10 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
     log(f"next: unzip {zip_path.name} anywhere and open {edition.slug}/index.html")
 
 
+def log(message: str) -> None:
+    print(f"generator: {message}", file=sys.stderr, flush=True)
+
+
 def _check_inputs(paths: OfflinePaths) -> Path:
     """Fail before building anything if an input is missing; returns the shim."""
     if not paths.config_file.is_file():
@@ -171,6 +174,8 @@ def _check_inputs(paths: OfflinePaths) -> Path:
 
 
 def _run_mkdocs(project: Project, config_file: Path, site_dir: Path) -> None:
+    from generator.build import mkdocs_env  # noqa: PLC0415 (build.py imports this module)
+
     args = [sys.executable, "-m", "mkdocs", "build", "--strict"]
     args += ["--config-file", str(config_file), "--site-dir", str(site_dir)]
     proc = subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False)
