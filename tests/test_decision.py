@@ -1,6 +1,7 @@
 """The decision module against its contract (../shared/spec/decision.md).
 
-Tables: the public conformance cases (../shared/spec/cases.json), bad inputs
+Tables: the public conformance cases (calculator/cases.json, the repo's copy of
+../shared/spec/cases.json; a test below checks the copy when ../shared/ is there), bad inputs
 with their exact messages (golden/bad_inputs.json), and every combination of
 answer values with each field also absent, checked against invariants and
 against an oracle written from the text of decision.md section 2.
@@ -31,7 +32,9 @@ from spine_hemangioma.engine import Tree
 from spine_hemangioma.errors import AlgorithmError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = REPO_ROOT.parent / "shared" / "spec" / "cases.json"
+CASES_FILE = REPO_ROOT / "calculator" / "cases.json"
+# The shared original: beside the repository in CI, absent from other clones.
+SHARED_CASES_FILE = REPO_ROOT.parent / "shared" / "spec" / "cases.json"
 GOLDEN = Path(__file__).parent / "golden"
 
 # decision.md section 1 and 4: the public field names, values and pathway ids.
@@ -61,8 +64,6 @@ SURGERY = re.compile(r"laminectomy|vertebrectomy|spondylectomy|corpectomy|decomp
 
 
 def _cases() -> dict:
-    if not CASES_FILE.is_file():
-        pytest.fail(f"{CASES_FILE} is missing: ../shared/ must sit beside the repository")
     return json.loads(CASES_FILE.read_text(encoding="utf-8"))
 
 
@@ -160,6 +161,14 @@ def complete_results(every_result) -> list[tuple[dict, dict]]:
 
 
 # --- The public contract ------------------------------------------------------------
+
+
+def test_conformance_copy_is_the_shared_file():
+    if not SHARED_CASES_FILE.is_file():
+        pytest.skip(f"no {SHARED_CASES_FILE} beside this clone: the repo copy cannot be compared")
+    copy = CASES_FILE.read_text(encoding="utf-8")
+    shared = SHARED_CASES_FILE.read_text(encoding="utf-8")
+    assert copy == shared, f"{CASES_FILE} is out of date: cp {SHARED_CASES_FILE} {CASES_FILE}"
 
 
 @pytest.mark.parametrize("case", _cases()["cases"], ids=lambda c: c["name"])
