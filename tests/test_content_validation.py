@@ -26,6 +26,21 @@ OFFER_VP = 'text = "Offer vertebroplasty as first-line treatment."'
 MISSING_REFS = (
     "missing; a statement needs its reference numbers (or uncited = true if the source prints none)"
 )
+ABBREVIATIONS = (
+    '[[abbreviations]]\nterm = "MRI"\nexpansion = "magnetic resonance imaging"\n\n'
+    '[[abbreviations]]\nterm = "T1"\nexpansion = "T1-weighted MRI sequence"\n\n'
+    '[[abbreviations]]\nterm = "T2"\nexpansion = "T2-weighted MRI sequence"'
+)
+SJS_CITATION = (
+    'citation = "Management of cement vertebroplasty in the treatment of vertebral hemangioma.'
+    ' *Scandinavian Journal of Surgery* (SJS), 2011."\n'
+)
+ALTERNATIVE_CONSERVATIVE = (
+    'alternatives = [{ pathway = "conservative", because = ["not-all-pain-needs-surgery"] }]'
+)
+FRACTURE_STEP = 'value = "yes", add_step = "vertebroplasty-fracture" }'
+RECURRENT_BRANCHES = 'branches = { yes = "pain-radiation", no = "pain-preference" }'
+EXPECTED_ONE_ADD = "expected exactly one of add_step, add_alternative"
 
 # (case id, file, exact text to replace (must occur once), replacement, expected problems)
 CASES = [
@@ -120,6 +135,229 @@ CASES = [
         [
             "algorithm.toml: leaves[0] (obtain-mri).steps: unknown statement 'mri-diagnostik'"
             " (did you mean 'mri-diagnostic'?)"
+        ],
+    ),
+    # --- Shapes: tables, lists and their items -------------------------------------
+    (
+        "not-a-table",
+        "guide.toml",
+        "[source]",
+        "[[source]]",
+        ["guide.toml: source: expected a table, found a list of tables"],
+    ),
+    (
+        "urgency-not-a-table",
+        "algorithm.toml",
+        '[urgency]\nfield = "symptoms"\nurgent_when = "deficit"',
+        'urgency = "deficit"',
+        ["algorithm.toml: urgency: expected a table, found text 'deficit'"],
+    ),
+    (
+        "not-a-list-of-tables",
+        "guide.toml",
+        ABBREVIATIONS,
+        '[abbreviations]\nterm = "MRI"\nexpansion = "magnetic resonance imaging"',
+        ["guide.toml: abbreviations: expected a list of tables, found a table"],
+    ),
+    (
+        "list-item-not-a-table",
+        "algorithm.toml",
+        ALTERNATIVE_CONSERVATIVE,
+        'alternatives = ["conservative"]',
+        ["algorithm.toml: leaves[11].alternatives[0]: expected a table, found text 'conservative'"],
+    ),
+    (
+        "list-item-wrong-type",
+        "guide.toml",
+        f"{OFFER_VP}\nrefs = [3]",
+        f'{OFFER_VP}\nrefs = [3, "4"]',
+        ["guide.toml: sections[12].statements[0].refs[1]: expected a whole number, found text '4'"],
+    ),
+    # --- guide.toml: each kind of entry unusable, once (nothing that names it is
+    # reported as unknown: cross-references wait for both files to read cleanly)
+    (
+        "reference-unusable",
+        "guide.toml",
+        "number = 5",
+        'number = "5"',
+        ["guide.toml: references[4].number: expected a whole number, found text '5'"],
+    ),
+    (
+        "section-unusable",
+        "guide.toml",
+        'heading = "Clinical Context and Treatment Selection"',
+        'heading = ["Clinical Context"]',
+        ["guide.toml: sections[1].heading: expected text, found a list"],
+    ),
+    (
+        "statement-unusable",
+        "guide.toml",
+        'id = "prevalence"',
+        "id = 7",
+        ["guide.toml: sections[1].statements[0].id: expected text, found a number 7"],
+    ),
+    (
+        "gap-unusable",
+        "guide.toml",
+        'see = ["corpectomy"]',
+        'see = "corpectomy"',
+        ["guide.toml: gaps[4].see: expected a list of texts, found text 'corpectomy'"],
+    ),
+    (
+        "treatment-unusable",
+        "guide.toml",
+        'pitfalls = ["not-all-pain-needs-surgery"]',
+        'pitfalls = "not-all-pain-needs-surgery"',
+        [
+            "guide.toml: treatments[7].pitfalls: expected a list of texts,"
+            " found text 'not-all-pain-needs-surgery'"
+        ],
+    ),
+    # --- guide.toml: citations ------------------------------------------------------
+    (
+        "reference-without-citation",
+        "guide.toml",
+        SJS_CITATION,
+        "",
+        ["guide.toml: references[2].citation: missing; a 'given' reference needs its citation"],
+    ),
+    (
+        "uncited-but-cites",
+        "guide.toml",
+        f"{OFFER_VP}\nrefs = [3]",
+        f"{OFFER_VP}\nrefs = [3]\nuncited = true",
+        [
+            "guide.toml: sections[12].statements[0].uncited: is true, but the statement"
+            " cites [3]; keep one of the two"
+        ],
+    ),
+    # --- algorithm.toml: each kind of entry unusable, once ---------------------------
+    (
+        "question-unusable",
+        "algorithm.toml",
+        'help = "Whether surgery is feasible for this patient."\n',
+        "",
+        ["algorithm.toml: questions[2].help: missing; expected text"],
+    ),
+    (
+        "node-unusable",
+        "algorithm.toml",
+        'field = "surgery_feasible"',
+        "field = 3",
+        ["algorithm.toml: nodes[2].field: expected text, found a number 3"],
+    ),
+    (
+        "leaf-unusable",
+        "algorithm.toml",
+        "steps = []",
+        'steps = "none"',
+        ["algorithm.toml: leaves[8].steps: expected a list of texts, found text 'none'"],
+    ),
+    (
+        "rule-unusable",
+        "algorithm.toml",
+        FRACTURE_STEP,
+        FRACTURE_STEP.replace('value = "yes"', "value = true"),
+        ["algorithm.toml: leaves[11].rules[0].value: expected text, found true"],
+    ),
+    (
+        "rule-adds-both",
+        "algorithm.toml",
+        FRACTURE_STEP,
+        FRACTURE_STEP.replace(" }", ', add_alternative = "conservative" }'),
+        [f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD}, found both"],
+    ),
+    (
+        "rule-adds-neither",
+        "algorithm.toml",
+        FRACTURE_STEP,
+        'value = "yes" }',
+        [f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD}, found neither"],
+    ),
+    (
+        "pathway-unusable",
+        "algorithm.toml",
+        'title = "Conservative management"',
+        "title = 1",
+        ["algorithm.toml: pathways[10].title: expected text, found a number 1"],
+    ),
+    (
+        "warning-unusable",
+        "algorithm.toml",
+        'when = { symptoms = "pain" }',
+        'when = "pain"',
+        ["algorithm.toml: warnings[2].when: expected a table, found text 'pain'"],
+    ),
+    (
+        "warning-flag-not-boolean",
+        "algorithm.toml",
+        "when = { surgical = true }",
+        'when = { surgical = "yes" }',
+        ["algorithm.toml: warnings[0].when.surgical: expected true or false, found text 'yes'"],
+    ),
+    # --- algorithm.toml: questions, values and targets named in the tree ------------
+    (
+        "warning-value-not-text",
+        "algorithm.toml",
+        'when = { symptoms = "pain" }',
+        "when = { symptoms = 1 }",
+        ["algorithm.toml: warnings[2].when.symptoms: expected text, found a number 1"],
+    ),
+    (
+        "warning-unknown-question",
+        "algorithm.toml",
+        'when = { extension = "extraosseous"',
+        'when = { extent = "extraosseous"',
+        [
+            "algorithm.toml: warnings[3].when.extent: unknown question 'extent'"
+            " (did you mean 'extension'?)"
+        ],
+    ),
+    (
+        "warning-unknown-value",
+        "algorithm.toml",
+        'when = { symptoms = "deficit" }',
+        'when = { symptoms = "deficits" }',
+        [
+            "algorithm.toml: warnings[1].when.symptoms: unknown value of symptoms 'deficits'"
+            " (did you mean 'deficit'?)"
+        ],
+    ),
+    (
+        "node-unknown-question",
+        "algorithm.toml",
+        'field = "recurrent"\nbranches',
+        'field = "recurent"\nbranches',
+        [
+            "algorithm.toml: nodes[7] (pain-recurrent).field: unknown question 'recurent'"
+            " (did you mean 'recurrent'?)"
+        ],
+    ),
+    (
+        "rule-unknown-value",
+        "algorithm.toml",
+        FRACTURE_STEP,
+        FRACTURE_STEP.replace('"yes"', '"true"'),
+        ["algorithm.toml: leaves[11] (vertebroplasty).rules[0]: unknown value of fracture 'true'"],
+    ),
+    (
+        "branch-target-not-text",
+        "algorithm.toml",
+        RECURRENT_BRANCHES,
+        RECURRENT_BRANCHES.replace('"pain-preference"', "false"),
+        [
+            "algorithm.toml: nodes[7] (pain-recurrent).branches.no: expected a node or leaf id,"
+            " found false"
+        ],
+    ),
+    (
+        "node-missing-branch",
+        "algorithm.toml",
+        RECURRENT_BRANCHES,
+        'branches = { yes = "pain-radiation" }',
+        [
+            "algorithm.toml: nodes[7] (pain-recurrent).branches: no branch for 'no';"
+            " each value of recurrent needs one (or a '*' branch)"
         ],
     ),
 ]

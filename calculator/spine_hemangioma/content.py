@@ -2,8 +2,10 @@
 
 `load()` reads content/guide.toml and content/algorithm.toml and either returns
 a `Content` or raises `ContentError` listing every problem found, each naming
-the file, the field path, what was expected and what was found. Code after
-this module never touches raw TOML dicts.
+the file, the field path, what was expected and what was found. Cross-references
+(ids, reference numbers, question values) are checked once both files read
+cleanly, so a malformed entry is reported once, not again by everything that
+names it. Code after this module never touches raw TOML dicts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ PROVENANCES = ("given", "identified", "not identified")
 # "[3]" or "[1, 4]" inside a sentence cites part of it.
 INLINE_CITATION = re.compile(r"\[(\d+(?:,\s*\d+)*)\]")
 TREATMENT_ROLES = ("indication", "technique", "evidence", "outcomes", "complications", "pitfalls")
+# The item kind of each list kind; a list of tables is checked item by item
+# where it is read (`_Reader.array`), so each item's error names its own path.
+LIST_ITEMS = {"strs": str, "ints": int}
 
 
 class ContentError(Exception):
@@ -258,7 +263,10 @@ class _Reader:
         self.problems.append(f"{self.file}: {path}: {message}")
 
     def table(self, raw: Any, path: str, required: dict, optional: dict) -> dict | None:
-        """Check a table's keys and value types; returns raw or None if unusable."""
+        """Check a table's keys and value types; returns raw or None if unusable.
+
+        `path` is "" for the file's top level.
+        """
         if not isinstance(raw, dict):
             self.error(path, f"expected a table, found {_describe(raw)}")
             return None
@@ -267,20 +275,27 @@ class _Reader:
             if key not in allowed:
                 near = difflib.get_close_matches(key, list(allowed), n=1)
                 hint = f" (did you mean '{near[0]}'?)" if near else ""
-                self.error(f"{path}.{key}", f"unknown key{hint}; allowed: {', '.join(allowed)}")
+                self.error(_at(path, key), f"unknown key{hint}; allowed: {', '.join(allowed)}")
         ok = True
         for key, kind in allowed.items():
+            at = _at(path, key)
             value = raw.get(key, _MISSING)
             if value is _MISSING:
                 if key in required:
-                    self.error(f"{path}.{key}", f"missing; expected {_kind_name(kind)}")
+                    self.error(at, f"missing; expected {_kind_name(kind)}")
                     ok = False
                 continue
             if not _is(value, kind):
-                self.error(
-                    f"{path}.{key}", f"expected {_kind_name(kind)}, found {_describe(value)}"
-                )
+                self.error(at, f"expected {_kind_name(kind)}, found {_describe(value)}")
                 ok = False
+            elif kind in LIST_ITEMS:
+                for i, item in enumerate(value):
+                    if not _is(item, LIST_ITEMS[kind]):
+                        self.error(
+                            f"{at}[{i}]",
+                            f"expected {_kind_name(LIST_ITEMS[kind])}, found {_describe(item)}",
+                        )
+                        ok = False
         return raw if ok else None
 
     def array(self, raw: dict, key: str, path: str) -> list[tuple[str, Any]]:
@@ -291,17 +306,16 @@ class _Reader:
         return [(f"{path}{key}[{i}]", item) for i, item in enumerate(items)]
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _is(value: Any, kind: Any) -> bool:
-    if kind == "strs":
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if kind == "ints":
-        return isinstance(value, list) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        )
+    """Whether value has kind; for a list kind, only whether it is a list."""
+    if kind in LIST_ITEMS or kind == "tables":
+        return isinstance(value, list)
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "tables":
-        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     return isinstance(value, kind)
 
 
@@ -320,9 +334,12 @@ def _kind_name(kind: Any) -> str:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()  # as TOML writes it
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "a list of tables"  # [[name]] where [name] was meant
     kind = {
         str: "text",
-        bool: "true/false",
         int: "a number",
         float: "a number",
         list: "a list",
@@ -348,26 +365,32 @@ def _read_toml(path: Path, problems: list[str]) -> dict:
 def _read_guide(raw: dict, r: _Reader) -> Guide:
     r.table(
         raw,
-        "(top)",
+        "",
         {"source": dict, "references": "tables", "sections": "tables", "treatments": "tables"},
         {"abbreviations": "tables", "gaps": "tables"},
     )
-    src = r.table(
-        raw.get("source", {}),
-        "source",
-        {
-            "question": str,
-            "title": str,
-            "publisher": str,
-            "updated": date,
-            "notice": str,
-            "review_status": str,
-            "review_stages": "strs",
-            "audience": str,
-            "disclaimer_title": str,
-            "disclaimer": str,
-        },
-        {},
+    # A missing or non-table source was reported at the top level, just above.
+    src = raw.get("source")
+    src = (
+        r.table(
+            src,
+            "source",
+            {
+                "question": str,
+                "title": str,
+                "publisher": str,
+                "updated": date,
+                "notice": str,
+                "review_status": str,
+                "review_stages": "strs",
+                "audience": str,
+                "disclaimer_title": str,
+                "disclaimer": str,
+            },
+            {},
+        )
+        if isinstance(src, dict)
+        else None
     )
     source = Source(**{**src, "review_stages": tuple(src["review_stages"])}) if src else None
 
@@ -431,7 +454,11 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
                     " (or uncited = true if the source prints none)",
                 )
             if st.all_refs and st.uncited:
-                r.error(f"{spath}.uncited", "is true but the statement cites references")
+                cited = ", ".join(map(str, st.all_refs))
+                r.error(
+                    f"{spath}.uncited",
+                    f"is true, but the statement cites [{cited}]; keep one of the two",
+                )
             statements.append(st)
         sections.append(
             Section(t["id"], t["heading"], tuple(statements), t.get("parent"), t.get("lead"))
@@ -460,7 +487,8 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
         tuple(gaps),
         tuple(treatments),
     )
-    _check_guide(guide, raw, r)
+    if not r.problems:
+        _check_guide(guide, raw, r)
     return guide
 
 
@@ -513,7 +541,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
     top = (
         r.table(
             raw,
-            "(top)",
+            "",
             {
                 "always_read": "strs",
                 "start": str,
@@ -528,9 +556,13 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
         )
         or {}
     )
+    # A missing or non-table urgency was reported at the top level, just above.
+    urgency = raw.get("urgency")
     urgency = (
-        r.table(raw.get("urgency", {}), "urgency", {"field": str, "urgent_when": str}, {}) or {}
-    )
+        r.table(urgency, "urgency", {"field": str, "urgent_when": str}, {})
+        if isinstance(urgency, dict)
+        else None
+    ) or {}
 
     questions = []
     for path, item in r.array(raw, "questions", ""):
@@ -579,7 +611,8 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
             if not rule:
                 continue
             if ("add_step" in rule) == ("add_alternative" in rule):
-                r.error(rpath, "expected exactly one of add_step, add_alternative")
+                found = "both" if "add_step" in rule else "neither"
+                r.error(rpath, f"expected exactly one of add_step, add_alternative, found {found}")
             alt = alternative(rule, "add_alternative") if "add_alternative" in rule else None
             rules.append(
                 LeafRule(rule["id"], rule["field"], rule["value"], rule.get("add_step"), alt)
@@ -654,7 +687,7 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
         path = f"nodes[{i}] ({node.id})"
         field_value(f"{path}.field", node.field)
         for value, target in node.branches.items():
-            if value != "*":
+            if value != "*" and node.field in questions:  # else reported once, at .field
                 field_value(f"{path}.branches", node.field, value)
             if not isinstance(target, str):
                 r.error(
@@ -667,7 +700,11 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
         if node.field in questions and "*" not in node.branches:
             missing = [v for v in questions[node.field].values if v not in node.branches]
             if missing:
-                r.error(f"{path}.branches", f"no branch for {', '.join(missing)}")
+                r.error(
+                    f"{path}.branches",
+                    f"no branch for {', '.join(map(repr, missing))};"
+                    f" each value of {node.field} needs one (or a '*' branch)",
+                )
     for i, leaf in enumerate(alg.leaves):
         path = f"leaves[{i}] ({leaf.id})"
         _refs_exist(r, f"{path}.pathway", (leaf.pathway,), set(pathways), "pathway")
@@ -695,7 +732,7 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
             if not isinstance(value, str):
                 r.error(f"warnings[{i}].when.{name}", f"expected text, found {_describe(value)}")
             else:
-                field_value(f"warnings[{i}].when", name, value)
+                field_value(f"warnings[{i}].when.{name}", name, value)
 
 
 # --- Entry point ------------------------------------------------------------------
@@ -711,7 +748,7 @@ def load_from(directory: Path) -> Content:
     gr, ar = _Reader("guide.toml"), _Reader("algorithm.toml")
     guide = _read_guide(guide_raw, gr)
     algorithm = _read_algorithm(alg_raw, ar)
-    if not gr.problems:
+    if not gr.problems and not ar.problems:
         _check_algorithm(algorithm, guide, ar)
     problems = gr.problems + ar.problems
     if problems:
