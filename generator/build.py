@@ -18,6 +18,7 @@ from pathlib import Path
 from spine_hemangioma.content import CONTENT_DIR, Content, load_from
 
 from .calculator_assets import install_calculator_assets
+from .offline import build_offline_bundle
 from .pages import GeneratorError, load_diagram, render_pages
 from .write import write_pages
 
@@ -84,12 +85,12 @@ def run_mkdocs(ctx: BuildContext) -> None:
         raise GeneratorError(f"mkdocs build --strict failed (exit {proc.returncode}); see above")
 
 
-# The build after the pages are rendered, in order; the offline bundle step
-# (reads site/) comes after run_mkdocs.
+# The build after the pages are rendered, in order.
 STEPS: list[Step] = [
     write_docs,
     install_calculator_assets,
     run_mkdocs,
+    build_offline_bundle,
 ]
 
 
