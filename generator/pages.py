@@ -309,6 +309,8 @@ def _home(site: _Site) -> tuple[str, str, HomeContext]:
             "context": "clinical-context.md",
             "treatments": "treatments/index.md",
             "algorithm": "algorithm.md",
+            "calculator": "calculator/index.md",
+            "cases": "cases.md",
             "pitfalls": "pitfalls.md",
             "outcomes": "outcomes.md",
             "gaps": "gaps.md",
