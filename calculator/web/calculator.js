@@ -28,7 +28,9 @@
   var noteEl = root.querySelector(".sh-note");
   var resultEl = root.querySelector(".sh-result");
   var diagram = root.querySelector("svg.sh-algorithm");
-  var fieldsets = {};
+  // No prototype: a link parameter named "constructor" or "__proto__" must
+  // not find a field.
+  var fieldsets = Object.create(null);
   root.querySelectorAll("fieldset[data-field]").forEach(function (fs) {
     fieldsets[fs.getAttribute("data-field")] = fs;
   });
