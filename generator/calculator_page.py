@@ -47,7 +47,7 @@ def calculator_data(content: Content, disclaimer: str) -> CalculatorData:
         always_read=list(alg.always_read),
         reads=reads,
         references={
-            str(r.number): r.citation or f"Reference {r.number}: not identified"
+            str(r.number): _plain(r.citation or f"Reference {r.number}: not identified")
             for r in guide.references
         },
         pathways={p.id: p.title for p in alg.pathways},
@@ -57,6 +57,16 @@ def calculator_data(content: Content, disclaimer: str) -> CalculatorData:
         },
         disclaimer=disclaimer,
     )
+
+
+# *Journal* in a citation: Markdown emphasis, which link titles and the
+# copied summary (plain text) must not show.
+_EMPHASIS = re.compile(r"\*([^*\s](?:[^*]*[^*\s])?)\*")
+
+
+def _plain(markdown: str) -> str:
+    """A citation's Markdown as plain text (emphasis is its only markup)."""
+    return _EMPHASIS.sub(r"\1", markdown)
 
 
 def _json_for_script(data: object) -> str:
