@@ -41,6 +41,9 @@ def describe(value: Any) -> str:
     """A value in JSON's words ("number 3", "null"), for "expected text, got ..."."""
     if isinstance(value, bool):
         return f"boolean {json.dumps(value)}"
+    if isinstance(value, int) and abs(value) >= 10**MAX_ECHO:
+        # repr() of an int past 4300 digits raises ValueError; nobody reads that many.
+        return f"a number of more than {MAX_ECHO} digits"
     if isinstance(value, int | float):
         return f"number {value!r}"
     if isinstance(value, str):
@@ -71,6 +74,11 @@ def parse_json(text: Any) -> Any:
         raise AnswerError(["answers: not valid JSON: the bytes are not UTF-8 text"]) from None
     except RecursionError:
         raise AnswerError(["answers: not valid JSON: nested too deeply"]) from None
+    except AnswerError:
+        raise  # a duplicate field, from _no_duplicates: already a clear message
+    except ValueError:
+        # Python refuses to read an integer of more than 4300 digits (CVE-2020-10735).
+        raise AnswerError(["answers: not valid JSON: a number is too long"]) from None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
