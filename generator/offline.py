@@ -7,7 +7,8 @@
     2. the iframe-worker shim, which runs search's Web Worker on file://;
     3. the calculator's file:// payload in pyodide/ (build_offline_payload),
        in place of the files it carries;
-    4. README.txt and VERSION.txt beside index.html;
+    4. without the files only a server uses (404.html, the sitemap);
+       README.txt and VERSION.txt beside index.html;
     5. dist/spine-hemangioma-guide-<version>-offline.zip, with every entry under
        one folder of that name, deterministic (sorted entries, timestamps from
        SOURCE_DATE_EPOCH) and atomic (a temporary file renamed into place);
@@ -58,6 +59,7 @@ SHIM_PATH = "assets/javascripts/iframe-worker.js"
 SHIM_LICENSE_PATH = "assets/javascripts/iframe-worker.LICENSE.txt"
 PYODIDE_PATH = "pyodide"
 CALCULATOR_PAGE = "calculator/index.html"
+SERVER_FILES = ("404.html", "sitemap.xml", "sitemap.xml.gz")
 NAME = "spine-hemangioma-guide"
 # Zip's DOS timestamps cannot go below 1980.
 ZIP_EPOCH_MIN = datetime(1980, 1, 1, tzinfo=UTC)
@@ -144,6 +146,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
         _run_mkdocs(ctx.project, paths.config_file, staging)
         _add_shim(shim, staging)
         _add_calculator_payload(staging)
+        _drop_server_files(staging)
         _write_notes(staging, edition, ctx)
         _check_nothing_loads_from_outside(staging)
         zip_path = paths.dist_dir / f"{edition.slug}.zip"
@@ -217,6 +220,14 @@ def _add_calculator_payload(site_dir: Path) -> None:
     # the copies would double the zip (15 MB instead of 8).
     for name in _embedded_files(pyodide):
         (pyodide / name).unlink()
+
+
+def _drop_server_files(site_dir: Path) -> None:
+    """Files only a web server uses: from file:// nothing serves 404.html (its
+    links start with site_url's path, which a disk does not have) and no
+    crawler reads the sitemap."""
+    for name in SERVER_FILES:
+        (site_dir / name).unlink(missing_ok=True)
 
 
 def _embedded_files(pyodide: Path) -> list[str]:
