@@ -214,6 +214,8 @@
   function render(result) {
     lastResult = result;
     resultEl.replaceChildren();
+    var copyArea = root.querySelector(".sh-copy-area");
+    if (copyArea) copyArea.remove();
     highlight(result.path || []);
     if (result.error) {
       resultEl.dataset.status = "error";
@@ -324,7 +326,9 @@
     var text = summary(lastResult);
     var done = function () { statusEl.textContent = "Summary copied to the clipboard."; };
     var fallback = function () {
-      var area = el("textarea", "sh-copy-area");
+      // One box, whatever the number of clicks; render() removes it when the
+      // result changes, so it never shows a stale summary.
+      var area = root.querySelector(".sh-copy-area") || el("textarea", "sh-copy-area");
       area.value = text;
       area.setAttribute("aria-label", "Summary to copy");
       root.appendChild(area);
