@@ -269,7 +269,8 @@ def embedding_page(site, config_file: Path) -> tuple[str, str, dict]:
     title = "Spine hemangioma pathway calculator"
     snippet = (
         f'<iframe data-spine-hemangioma src="{base}embed/" title="{title}"'
-        f' width="100%" height="{EMBED_HEIGHT}" style="border:0" loading="lazy"></iframe>\n'
+        f' width="100%" height="{EMBED_HEIGHT}" style="border:0" loading="lazy"'
+        ' allow="clipboard-write"></iframe>\n'
         f'<script src="{base}assets/calculator/embed-host.js" defer></script>'
     )
     context = {
