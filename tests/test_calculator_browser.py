@@ -487,6 +487,30 @@ def test_copy_summary_puts_the_result_on_the_clipboard(calc, site_url):
         assert f"- {QUESTIONS[field].label}: {label}" in text
 
 
+def test_copy_summary_without_clipboard_access_shows_it_to_copy(calc, site_url):
+    page = open_calculator(calc, case_url(site_url, BASE))
+    page.evaluate(
+        """() => { navigator.clipboard.writeText = () => Promise.reject(new Error("denied")); }"""
+    )
+    for _ in range(2):
+        page.locator(".sh-copy").click()
+        expect(page.locator(".sh-status")).to_have_text(re.compile(r"^Copy the selected summary"))
+    area = page.locator(".sh-copy-area")
+    expect(area).to_have_count(1)  # one box, however many clicks
+    expect(area).to_be_focused()
+    text = area.input_value()
+    assert "Pathway: Percutaneous vertebroplasty" in text
+    assert page.evaluate("getSelection().toString() || document.activeElement.selectionEnd") in (
+        text,
+        len(text),
+    )
+    # A changed answer makes that summary stale: it goes.
+    page.locator('fieldset[data-field="preference"] label').filter(
+        has=page.locator('input[value="conservative"]')
+    ).click()
+    expect(area).to_have_count(0)
+
+
 # --- Keyboard --------------------------------------------------------------------------
 
 FOCUSED = """() => {
