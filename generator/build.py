@@ -18,6 +18,7 @@ from pathlib import Path
 from spine_hemangioma.content import CONTENT_DIR, Content, load_from
 
 from .calculator_assets import install_calculator_assets
+from .csp import add_csp
 from .offline import build_offline_bundle
 from .pages import GeneratorError, load_diagram, render_pages
 from .write import write_pages
@@ -90,6 +91,7 @@ STEPS: list[Step] = [
     write_docs,
     install_calculator_assets,
     run_mkdocs,
+    add_csp,
     build_offline_bundle,
 ]
 

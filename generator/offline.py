@@ -8,7 +8,8 @@
     3. the calculator's file:// payload in pyodide/ (build_offline_payload),
        in place of the files it carries;
     4. without the files only a server uses (404.html, the sitemap);
-       README.txt and VERSION.txt beside index.html;
+       README.txt and VERSION.txt beside index.html; a content security
+       policy in every page (generator/csp.py, file:// variant);
     5. dist/spine-hemangioma-guide-<version>-offline.zip, with every entry under
        one folder of that name, deterministic (sorted entries, timestamps from
        SOURCE_DATE_EPOCH) and atomic (a temporary file renamed into place);
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 
 # Absolute imports: mkdocs also loads this file by path, as a hook. Nothing
 # from generator.build at import time: build.py imports this module for STEPS.
+from generator.csp import apply_csp
 from generator.pages import GeneratorError
 from generator.pyodide_assets import (
     DEFAULT_SOURCE_DATE_EPOCH,
@@ -148,6 +150,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
         _add_calculator_payload(staging)
         _drop_server_files(staging)
         _write_notes(staging, edition, ctx)
+        apply_csp(staging, offline=True)  # after the shim: its iframe script is hashed
         _check_nothing_loads_from_outside(staging)
         zip_path = paths.dist_dir / f"{edition.slug}.zip"
         count = write_zip(staging, edition.slug, zip_path, edition.epoch)

@@ -216,8 +216,10 @@ def _svg(rows_: list[Row], highlight: set[str], title: str, desc: str) -> str:
     height = boxes[-1].bottom + MARGIN
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sh-algorithm" role="img"'
-        # No width: it scales down to its column, and never above its natural size.
-        f' viewBox="0 0 {width} {height}" style="max-width: {width}px">'
+        # Natural size in width and height; the page's CSS (max-width: 100%;
+        # height: auto) scales it down to its column, never up. No style
+        # attribute: the site's content security policy forbids them.
+        f' width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f"<title>{html.escape(title)}</title><desc>{html.escape(desc)}</desc><style>{STYLE}</style>{legend}"
         f"{''.join(edges)}{''.join(_draw_box(b, highlight) for b in boxes)}</svg>\n"
     )

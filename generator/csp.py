@@ -1,0 +1,259 @@
+"""Build step: a Content-Security-Policy in every page of a built site.
+
+`apply_csp(site_dir, offline=...)` puts `<meta http-equiv="Content-Security-Policy">`
+right after each page's `<meta charset>` (which must stay in the first 1024
+bytes; it loads nothing). Each page's policy allows what that page uses, as
+found in Chromium (tests/test_csp.py records every violation):
+
+    every page        default-src 'none'; script-src and style-src 'self' and the
+                      sha256 of each inline script and <style> of the page;
+                      img-src 'self' (the favicon); base-uri 'none';
+                      form-action 'none' (script handles every form)
+    mkdocs-material   img-src data: (its icons are data: URLs in its CSS);
+                      served: connect-src 'self' (search/search_index.json);
+                      the search worker falls back to script-src 'self'
+    iframe-worker     the sha256 of the inline script the shim writes into its
+    (offline)         iframe, which inherits the page's policy (search from
+                      file://), from the shim's text and the page's worker URL
+    Pyodide pages     script-src 'wasm-unsafe-eval' (WebAssembly compilation;
+    (loader.js)       Pyodide calls no eval or Function at start-up);
+                      served: connect-src 'self' (lock file, stdlib, wasm, wheel);
+                      offline: script-src blob: (loader.js imports the module
+                      from a blob: URL; fetch() is answered in the page)
+    offline           'self' and file: wherever 'self' is: Chromium lets 'self'
+                      match file: URLs from a file:// page, other engines differ
+                      on opaque origins; file: allows nothing more there
+
+Never 'unsafe-inline' or 'unsafe-eval'. A page with a style attribute, an
+event-handler attribute or a javascript: URL fails the build: only
+'unsafe-hashes' could allow them; fix the page's source instead. frame-ancestors
+cannot be set from a meta tag: the README lists the headers a host should send.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.pages import GeneratorError
+
+if TYPE_CHECKING:  # build.py imports this module for its STEPS
+    from generator.build import BuildContext
+
+LOADER_PATH = "assets/calculator/loader.js"
+SHIM_PATH = "assets/javascripts/iframe-worker.js"
+# <script type> values that run; any other type (application/json) is data.
+SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module"}
+META_RE = re.compile(r'\n?<meta http-equiv="Content-Security-Policy" content="[^"]*">')
+CHARSET_RE = re.compile(r"<meta charset=[\"']?utf-8[\"']?\s*/?>", re.IGNORECASE)
+# The inline script that iframe-worker writes into its iframe: a template literal
+# in the shim, `${name}` standing for one of the shim's functions or the worker URL.
+SHIM_SCRIPT_RE = re.compile(r"<html><body><script>(.*?)<\\/script>")
+SHIM_SLOT_RE = re.compile(r"\$\{(\w+)\}")
+
+
+class CspError(GeneratorError):
+    """A page cannot get a policy; the message names the page."""
+
+
+@dataclass
+class PageScan:
+    """What a page holds that its policy must allow."""
+
+    inline_scripts: list[str] = field(default_factory=list)
+    inline_styles: list[str] = field(default_factory=list)
+    script_srcs: list[str] = field(default_factory=list)
+    config: str | None = None  # mkdocs-material's #__config JSON
+    problems: list[str] = field(default_factory=list)
+
+
+class _Scanner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scan = PageScan()
+        self._svg_depth = 0
+        self._capture: tuple[str, str] | None = None  # (kind, text so far)
+
+    def handle_starttag(self, tag, attrs):
+        self._check_attrs(tag, attrs)
+        if tag == "svg":
+            self._svg_depth += 1
+        values = {name: value or "" for name, value in attrs}
+        if tag == "script":
+            if "src" in values:
+                self.scan.script_srcs.append(values["src"])
+            elif values.get("id") == "__config":
+                self._capture = ("config", "")
+            elif values.get("type", "").strip().lower() in SCRIPT_TYPES:
+                self._capture = ("script", "")
+        elif tag == "style":
+            self._capture = ("style", "")
+
+    def handle_startendtag(self, tag, attrs):
+        self._check_attrs(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self._svg_depth -= 1
+        if self._capture is None or tag not in {"script", "style"}:
+            return
+        kind, text = self._capture
+        self._capture = None
+        if kind == "script":
+            self.scan.inline_scripts.append(text)
+        elif kind == "config":
+            self.scan.config = text
+        else:
+            # Inside <svg> (foreign content) a <style> is parsed as text: the
+            # browser hashes it with its character references decoded.
+            self.scan.inline_styles.append(html.unescape(text) if self._svg_depth else text)
+
+    def handle_data(self, data):
+        if self._capture is not None:
+            self._capture = (self._capture[0], self._capture[1] + data)
+
+    def _check_attrs(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "style":
+                self.scan.problems.append(f'<{tag} style="{value}">')
+            elif name.startswith("on"):
+                self.scan.problems.append(f"<{tag} {name}=...>")
+            elif (value or "").strip().lower().startswith("javascript:"):
+                self.scan.problems.append(f'<{tag} {name}="{value}">')
+
+
+def scan_page(text: str) -> PageScan:
+    parser = _Scanner()
+    parser.feed(text)
+    parser.close()
+    return parser.scan
+
+
+def sha256_source(text: str) -> str:
+    """The CSP source expression that allows exactly this inline text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def _function_source(code: str, name: str) -> str | None:
+    """The text of `function name(...){...}` in code, as Function.prototype.toString
+    gives it; None if there is none."""
+    start = code.find(f"function {name}(")
+    if start < 0:
+        return None
+    depth, i = 0, code.index("{", start)
+    while i < len(code):
+        depth += {"{": 1, "}": -1}.get(code[i], 0)
+        if depth == 0:
+            return code[start : i + 1]
+        i += 1
+    return None
+
+
+def shim_inline_script(shim: str, worker_url: str) -> str:
+    """The inline script iframe-worker writes into its iframe for `new Worker(worker_url)`."""
+    match = SHIM_SCRIPT_RE.search(shim)
+    if not match or "\\" in match.group(1) or "`" in match.group(1):
+        raise CspError(f"{SHIM_PATH}: not the iframe-worker shim this step knows (1.0.x)")
+    unresolved = []
+
+    def fill(slot: re.Match) -> str:
+        source = _function_source(shim, slot.group(1))
+        if source is None:
+            unresolved.append(slot.group(1))
+            return worker_url
+        return source
+
+    script = SHIM_SLOT_RE.sub(fill, match.group(1))
+    if len(set(unresolved)) != 1:
+        raise CspError(f"{SHIM_PATH}: cannot tell the worker URL in its iframe script")
+    return script
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One page's policy, directive by directive."""
+
+    directives: dict[str, list[str]]
+
+    def __str__(self) -> str:
+        return "; ".join(" ".join([name, *values]) for name, values in self.directives.items())
+
+
+def page_policy(scan: PageScan, *, offline: bool, shim: str | None = None) -> Policy:
+    """The tightest policy that lets this page run (see the module docstring)."""
+    material = scan.config is not None
+    pyodide = any(src.endswith(LOADER_PATH) for src in scan.script_srcs)
+    local = ["'self'", "file:"] if offline else ["'self'"]
+    script = list(local)
+    if pyodide:
+        script += ["'wasm-unsafe-eval'", "blob:"] if offline else ["'wasm-unsafe-eval'"]
+    inline = list(scan.inline_scripts)
+    if shim is not None and material and any(s.endswith(SHIM_PATH) for s in scan.script_srcs):
+        worker = json.loads(scan.config).get("search")
+        if worker:
+            inline.append(shim_inline_script(shim, worker))
+    directives = {
+        "default-src": ["'none'"],
+        "script-src": [*script, *_hashes(inline)],
+        "style-src": [*local, *_hashes(scan.inline_styles)],
+        "img-src": [*local, "data:"] if material else local,
+    }
+    if (material or pyodide) and not offline:
+        directives["connect-src"] = ["'self'"]
+    directives["base-uri"] = ["'none'"]
+    directives["form-action"] = ["'none'"]
+    return Policy(directives)
+
+
+def _hashes(texts: list[str]) -> list[str]:
+    return list(dict.fromkeys(sha256_source(t) for t in texts))
+
+
+def add_policy(text: str, policy: Policy, where: str) -> str:
+    """The page with its policy meta right after <meta charset> (replacing an older one)."""
+    text = META_RE.sub("", text, count=1)
+    match = CHARSET_RE.search(text)
+    if not match:
+        raise CspError(f"{where}: no <meta charset> to put the policy after")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    return f"{text[: match.end()]}\n{meta}{text[match.end() :]}"
+
+
+def apply_csp(site_dir: Path, *, offline: bool = False) -> int:
+    """Give every page of site_dir its policy; returns the number of pages.
+    CspError (every page at fault listed) before any page is written."""
+    shim_file = site_dir / SHIM_PATH
+    shim = shim_file.read_text(encoding="utf-8") if shim_file.is_file() else None
+    pages: dict[Path, str] = {}
+    problems: list[str] = []
+    for page in sorted(site_dir.rglob("*.html")):
+        rel = page.relative_to(site_dir).as_posix()
+        text = page.read_text(encoding="utf-8")
+        scan = scan_page(META_RE.sub("", text, count=1))
+        if scan.problems:
+            problems += [f"{rel}: {p} needs 'unsafe-inline'" for p in dict.fromkeys(scan.problems)]
+            continue
+        pages[page] = add_policy(text, page_policy(scan, offline=offline, shim=shim), rel)
+    if problems:
+        raise CspError(
+            f"{len(problems)} inline attribute(s) a content security policy forbids:\n  "
+            + "\n  ".join(problems)
+        )
+    for page, text in pages.items():
+        page.write_text(text, encoding="utf-8")
+    return len(pages)
+
+
+def add_csp(ctx: BuildContext) -> None:
+    """Build step after run_mkdocs: the policy in every page of site/."""
+    count = apply_csp(ctx.project.site_dir)
+    print(f"generator: content security policy in {count} pages", file=sys.stderr)
