@@ -365,7 +365,9 @@
   update(false);
 
   resultEl.dataset.status = "loading";
-  statusEl.textContent = "Loading the calculator… You can answer the questions meanwhile.";
+  // The first stage starts at once: each says the form already works.
+  var meanwhile = " You can answer the questions meanwhile.";
+  statusEl.textContent = "Loading the calculator…" + meanwhile;
   var stages = {
     payload: "Loading the calculator (offline files)…",
     runtime: "Starting Python in your browser…",
@@ -377,7 +379,7 @@
     baseUrl: root.getAttribute("data-pyodide"),
     timeoutMs: timeout,
     onProgress: function (stage) {
-      if (stages[stage]) statusEl.textContent = stages[stage];
+      if (stages[stage]) statusEl.textContent = stages[stage] + meanwhile;
     },
   }).then(
     function (loaded) {
