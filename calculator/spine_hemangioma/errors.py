@@ -67,8 +67,10 @@ def parse_json(text: Any) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as e:
+        # Some of json's messages already end in "at" ("Invalid control character at").
+        reason = e.msg.removesuffix(" at")
         raise AnswerError(
-            [f"answers: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"]
+            [f"answers: not valid JSON: {reason} at line {e.lineno}, column {e.colno}"]
         ) from None
     except UnicodeDecodeError:
         raise AnswerError(["answers: not valid JSON: the bytes are not UTF-8 text"]) from None
