@@ -10,10 +10,12 @@ import pytest
 from playwright.sync_api import expect
 from spine_hemangioma.content import load
 
+from generator.calculator_page import EMBED_PAGE
 from generator.pages import render_pages
 
 GUIDE = load().guide
-PAGES = [p for p in render_pages(load()) if not p.startswith("includes/")]
+# The guide's pages; the embed page (no navigation, for iframes) has its own tests.
+PAGES = [p for p in render_pages(load()) if not p.startswith("includes/") and p != EMBED_PAGE]
 TIMEOUT_MS = 10_000
 
 

@@ -19,6 +19,7 @@ import pytest
 from spine_hemangioma.content import TREATMENT_ROLES, load
 
 from generator import hooks
+from generator.calculator_page import EMBED_PAGE
 from generator.markdown import GAP_LINE, UNCITED
 from generator.pages import ROLE_HEADINGS, load_diagram, render_pages
 from generator.write import write_pages
@@ -26,7 +27,8 @@ from generator.write import write_pages
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTENT = load()
 GUIDE = CONTENT.guide
-PAGES = [p for p in render_pages(CONTENT) if not p.startswith("includes/")]
+# The guide's pages; the embed page (no navigation, for iframes) has its own tests.
+PAGES = [p for p in render_pages(CONTENT) if not p.startswith("includes/") and p != EMBED_PAGE]
 
 # Every figure of the source, with the reference numbers the source prints for it.
 FIGURES = [
