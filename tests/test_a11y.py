@@ -7,13 +7,15 @@ Where axe looks:
     published server would), in the light and the dark palette (the header's
     toggle, as a reader switches);
   - the calculator page in every state: empty, each conformance case of
-    calculator/cases.json, answers that reach each pathway (found with
-    spine_hemangioma.evaluate over every combination), a link with bad
+    calculator/cases.json, answers for each pathway that no case reaches
+    (found with spine_hemangioma.evaluate over every combination), a link with bad
     parameters (the note), loading, and failing to load (the wasm blocked,
     the page's bound lowered), plus the copy-summary fallback box;
-  - the embed page in the same states, light and dark (the reader's setting)
-    and compact with theme=dark;
+  - the embed page (the same widget in its own colours) in one state of each
+    kind, light and dark (the reader's setting), and compact with theme=dark;
   - every page of the offline bundle (the dist/ zip unpacked), from file://.
+axe cannot see behind SVG text, so the diagram's text contrast over its
+translucent boxes is computed here (a highlighted path, both palettes).
 States are set in one loaded page through its link decoder (history +
 popstate, what the back button does): Python starts once per page.
 
@@ -32,7 +34,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import axe_playwright_python
 import pytest
@@ -205,6 +207,30 @@ def show_state(page, answers: dict) -> None:
         expect(note).to_be_hidden()
 
 
+# The links a result shows (references, the algorithm page), as the page resolved them.
+RESULT_LINKS = """() => [...document.querySelectorAll(
+  "[data-spine-calc] .sh-result a[href], a[data-sh-link]")].map((a) => a.href)"""
+
+
+def broken_result_links(page, root: Path, root_url: str) -> list[str]:
+    """The result's links that open no file of `root` (served at root_url) or name
+    no id in it."""
+    broken = []
+    for href in page.evaluate(RESULT_LINKS):
+        parts = urlsplit(href)
+        if not href.startswith(root_url):
+            broken.append(f"{href}: outside {root_url}")
+            continue
+        target = root / unquote(parts.path.removeprefix(urlsplit(root_url).path))
+        if target.is_dir():
+            target /= "index.html"
+        if not target.is_file():
+            broken.append(f"{href}: no file")
+        elif parts.fragment and f'id="{parts.fragment}"' not in target.read_text("utf-8"):
+            broken.append(f"{href}: no id {parts.fragment!r}")
+    return broken
+
+
 def open_calculator(probe: PageProbe, url: str):
     probe.page.goto(url)
     expect(probe.page.locator("[data-spine-calc]")).to_have_attribute(
@@ -282,12 +308,13 @@ def test_site_page(site_probe, site_url, path):
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize(("state", "answers"), STATES, ids=[s for s, _ in STATES])
-def test_calculator_state(calculator_page, state, answers, scheme):
+def test_calculator_state(calculator_page, site_url, state, answers, scheme):
     page = calculator_page.page
     set_palette(page, scheme)
     show_state(page, answers)
     # The whole page once per palette; then the widget, the only part that changes.
     assert axe_violations(page, None if state == "empty" else "[data-spine-calc]") == []
+    assert broken_result_links(page, SITE_DIR, site_url) == []
 
 
 def test_calculator_copy_fallback_box(calculator_page):
@@ -322,6 +349,55 @@ def test_calculator_loading_and_failed(browser_page, site_url):
     assert loading == []
     expect(region).to_have_attribute("data-status", "failed", timeout=FAILURE_BOUND_MS + 10_000)
     assert both_palettes(page) == {"light": [], "dark": []}
+
+
+# --- The diagram's text ------------------------------------------------------------------
+
+# axe cannot tell the background of SVG text ("incomplete"), so it is computed
+# here: each text's fill over its box's translucent fill over the page.
+DIAGRAM_TEXT = """(root) => {
+  const svg = root.querySelector("svg.sh-algorithm");
+  let page = "rgb(255, 255, 255)";
+  for (let n = svg.parentElement; n; n = n.parentElement) {
+    const c = getComputedStyle(n).backgroundColor;
+    if (!/rgba\\(.*, 0\\)$|transparent/.test(c)) { page = c; break; }
+  }
+  return [...svg.querySelectorAll("text")].map((t) => {
+    const box = t.parentElement.querySelector(":scope > .box");
+    const style = box && getComputedStyle(box);
+    return {
+      text: t.textContent, fill: getComputedStyle(t).fill, page: page,
+      box: style ? style.fill : null, box_opacity: style ? parseFloat(style.fillOpacity) : 0,
+    };
+  });
+}"""
+
+
+def diagram_contrast_problems(page) -> list[str]:
+    texts = page.locator("[data-spine-calc]").evaluate(DIAGRAM_TEXT)
+    assert texts, "no diagram text"
+    problems = []
+    for t in texts:
+        background = over(t["page"], WHITE)
+        if t["box"]:
+            tint = over(t["box"], background)
+            a = t["box_opacity"]
+            background = tuple(c * a + b * (1 - a) for c, b in zip(tint, background, strict=True))
+        ratio = contrast(over(t["fill"], background), background)
+        if ratio < 4.5:  # the diagram's text is 12-14 px: normal text
+            problems.append(f"{t['text']!r}: {ratio:.2f}:1")
+    return problems
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_diagram_text_contrast(calculator_page, scheme):
+    # The calculator's diagram, a path highlighted: its boxes are the darkest
+    # (the embed has no diagram; the guide's pages draw it unhighlighted).
+    page = calculator_page.page
+    set_palette(page, scheme)
+    show_state(page, CASES[3]["answers"])  # a highlighted path: darker boxes
+    assert page.locator("svg.sh-algorithm .on").count() > 0
+    assert diagram_contrast_problems(page) == []
 
 
 # --- The embed page --------------------------------------------------------------------
@@ -379,6 +455,8 @@ def test_offline_page(file_probe, bundle, path):
         expect(page.locator("[data-spine-calc]")).to_have_attribute(
             "data-ready", "true", timeout=READY_MS
         )
+        show_state(page, KEYBOARD_CASE["answers"])  # a result with links and lists
+        assert broken_result_links(page, bundle, bundle.resolve().as_uri() + "/") == []
     if path == EMBED:
         found = {}
         for scheme in ("light", "dark"):
@@ -434,16 +512,21 @@ LISTEN = """() => {
 }"""
 
 
-def _rgb(css: str) -> tuple[float, ...]:
-    parts = [float(x) for x in re.findall(r"[\d.]+", css)]
-    return tuple(parts[:3]) if len(parts) < 4 or parts[3] > 0 else (255.0, 255.0, 255.0)
+WHITE = (255.0, 255.0, 255.0)
 
 
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two CSS rgb() colours."""
+def over(css: str, below: tuple[float, ...]) -> tuple[float, ...]:
+    """A CSS rgb()/rgba() colour painted over an opaque colour, with its alpha."""
+    numbers = [float(x) for x in re.findall(r"[\d.]+", css)]
+    alpha = numbers[3] if len(numbers) > 3 else 1.0
+    return tuple(c * alpha + b * (1 - alpha) for c, b in zip(numbers[:3], below, strict=True))
 
-    def lum(css: str) -> float:
-        c = [x / 255 for x in _rgb(css)]
+
+def contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """WCAG contrast ratio of two opaque colours."""
+
+    def lum(rgb: tuple[float, ...]) -> float:
+        c = [x / 255 for x in rgb]
         c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
         return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 
@@ -456,7 +539,8 @@ def focus_problem(stop: dict) -> str | None:
     if not stop["focus_visible"]:
         return "not :focus-visible"
     if stop["outline"]:
-        ratio = contrast(stop["outline"], stop["background"])
+        background = over(stop["background"], WHITE)
+        ratio = contrast(over(stop["outline"], background), background)
         return None if ratio >= 3 else f"focus outline contrast {ratio:.2f}:1 < 3:1"
     return None if stop["box_shadow"] else "no outline and no box-shadow"
 
