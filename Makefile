@@ -14,7 +14,7 @@ PY := $(VENV)/bin/python
 export SOURCE_DATE_EPOCH ?= 1765065600
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: site test serve clean deps chromium lint bench
+.PHONY: site test serve clean deps chromium java lint bench
 
 $(VENV)/.installed: pyproject.toml calculator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ deps: $(VENV)/.installed node_modules/.installed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# The Nu HTML checker (npm vnu-jar) runs on Java.
+java:
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+
 site: deps
 	$(PY) -m generator build
 
@@ -43,7 +47,7 @@ lint: deps
 	$(VENV)/bin/ruff format --check .
 
 # One pytest run: every test, and the decision module's branch coverage at 100%.
-test: deps chromium lint site
+test: deps chromium java lint site
 	$(PY) -m pytest -p no:cacheprovider --cov=spine_hemangioma --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=100
 
