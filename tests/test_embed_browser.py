@@ -407,7 +407,11 @@ OPTIONS = [
 def test_embed_options(browser_page, site_url, query, scheme, background, compact):  # noqa: PLR0917 (a table row)
     page = browser_page.page
     page.emulate_media(color_scheme=scheme)
-    page.goto(f"{site_url}{EMBED}?{query}&mri=typical" if query else f"{site_url}{EMBED}")
+    # The options apply before Python is ready: hold its files back (it would
+    # keep the page's thread busy for seconds).
+    page.route("**/pyodide/**", lambda route: None)
+    url = f"{site_url}{EMBED}?{query}&mri=typical" if query else f"{site_url}{EMBED}"
+    page.goto(url, wait_until="domcontentloaded")
     calc = page.locator("[data-spine-calc]")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
     help_text = calc.locator('fieldset[data-field="mri"] .sh-help')
