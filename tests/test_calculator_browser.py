@@ -43,8 +43,8 @@ CALC = "calculator/"
 
 # --- What the page shows, and what CPython says it should show ---------------------
 
-# The result region as data: per list, each item's text without its citation
-# markers and the reference numbers its links point at.
+# The result region as data: per list, each item's text and the fragments
+# (#ref-N) of its citation links.
 READ_RESULT = """(root) => {
   const r = root.querySelector(".sh-result");
   const part = (title) => {
@@ -225,7 +225,9 @@ def calc(shared_probe, site_url) -> Iterator[PageProbe]:
     """The shared page, on the calculator, ready; this test's console errors and
     requests are checked at teardown."""
     errors, requests = len(shared_probe.console_errors), len(shared_probe.requests)
-    if not shared_probe.page.url.startswith(site_url + CALC):
+    page = shared_probe.page
+    ready = page.evaluate("!!document.querySelector('[data-spine-calc][data-ready=true]')")
+    if not (page.url.startswith(site_url + CALC) and ready):
         open_calculator(shared_probe, site_url + CALC)
     yield shared_probe
     assert shared_probe.console_errors[errors:] == []
