@@ -132,11 +132,12 @@ def shown_view(page) -> dict:
 
 
 def expected_visible(answers: dict, result: dict) -> list[str]:
-    """The questions the page shows: always read, read on the path, and the next one."""
-    fields = set(ALGORITHM.always_read) | {READS[i] for i in result.get("path", []) if i in READS}
+    """The questions the page shows, in the order the path asks them: always
+    read, read on the path, and the next one."""
+    fields = [*ALGORITHM.always_read, *(READS[i] for i in result.get("path", []) if i in READS)]
     if result.get("next_question"):
-        fields.add(result["next_question"])
-    return [f for f in FIELDS if f in fields]
+        fields.append(result["next_question"])
+    return list(dict.fromkeys(fields))
 
 
 def check_case(page, case: dict, answers: dict) -> None:

@@ -51,10 +51,17 @@ window.addEventListener("message", function (e) {{
 </body></html>
 """
 # A page that posts a fake height message to its parent, to any origin.
+# Posts a height at once and again when asked, as the embed does (embed.js).
 POSTER = """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 </head><body><script>
-parent.postMessage({type: "spine-hemangioma:height", version: 1,
-  height: Number(new URLSearchParams(location.search).get("h"))}, "*");
+function post() {
+  parent.postMessage({type: "spine-hemangioma:height", version: 1,
+    height: Number(new URLSearchParams(location.search).get("h"))}, "*");
+}
+addEventListener("message", (e) => {
+  if (e.data && e.data.type === "spine-hemangioma:request-height") post();
+});
+post();
 </script></body></html>
 """
 
@@ -237,6 +244,36 @@ def test_height_message_resizes_the_iframe(prefilled_hosts, site_url, mode):
         assert frame.evaluate("document.documentElement.scrollHeight <= innerHeight")
 
 
+REQUEST = {"type": "spine-hemangioma:request-height", "version": 1}
+
+
+@pytest.mark.parametrize(
+    ("message", "answered"),
+    [
+        (REQUEST, True),
+        ({**REQUEST, "version": 2}, False),
+        ({"type": "spine-hemangioma:reset"}, False),
+        ("spine-hemangioma:request-height", False),
+    ],
+    ids=["request", "other-version", "other-command", "not-an-object"],
+)
+def test_embed_answers_only_a_height_request(prefilled_hosts, site_url, message, answered):
+    """The embed answers the host's height request, with its height, and nothing else."""
+    page = prefilled_hosts("plain").page
+    frame = wait_frame_ready(page, "case0")
+    settled(page, frame, "case0")
+    before = page.evaluate("hostMessages.length")
+    page.evaluate(
+        "([msg, to]) => document.getElementById('case0').contentWindow.postMessage(msg, to)",
+        [message, origin(site_url)],
+    )
+    page.wait_for_timeout(500)
+    new = page.evaluate("hostMessages")[before:]
+    assert [m["data"]["type"] for m in new if m["frame"] == "case0"] == (
+        [MESSAGE_TYPE] if answered else []
+    )
+
+
 @pytest.fixture(scope="module")
 def clicking_hosts(chromium_browser, snippet, site_url, host) -> Iterator[Callable]:
     """clicking_hosts(sandbox) -> a course page with one empty calculator iframe."""
@@ -343,6 +380,9 @@ def test_host_ignores_messages_from_elsewhere(browser_page, snippet, site_url, h
         "() => [4444, 5555, 6666, 7777, 8888].every("
         "(h) => hostMessages.some((m) => m.data && m.data.height === h))"
     )
+    # The control's height is applied once the host script listens (it asks
+    # every marked iframe again when it starts).
+    page.wait_for_function("() => document.getElementById('honest').style.height === '4444px'")
     fakes = {m["data"]["height"]: m for m in page.evaluate("hostMessages")}
     assert (fakes[8888]["frame"], fakes[8888]["origin"]) == ("spoof", origin(third))
     assert (fakes[7777]["frame"], fakes[7777]["origin"]) == ("same-origin", origin(site_url))

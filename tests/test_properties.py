@@ -317,6 +317,8 @@ def expected_state(pairs: list[tuple[str, str]], extra: list[str]) -> dict:
     if shown != answers:
         result = evaluate(shown)
     kept = [(n, v) for n, v in pairs if n in extra] + list(shown.items())
+    # The note names each ignored parameter once; an empty name as "(no name)".
+    ignored = list(dict.fromkeys(n or "(no name)" for n in ignored))
     return {
         "checked": sorted(answers.items()),
         "note": f"Ignored unknown or invalid link parameters: {', '.join(ignored)}."

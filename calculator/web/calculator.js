@@ -100,9 +100,14 @@
   }
 
   function showNote(ignored) {
-    noteEl.hidden = ignored.length === 0;
-    noteEl.textContent = ignored.length
-      ? "Ignored unknown or invalid link parameters: " + ignored.join(", ") + "."
+    var names = [];
+    ignored.forEach(function (name) {
+      var shown = name === "" ? "(no name)" : name;
+      if (names.indexOf(shown) === -1) names.push(shown);
+    });
+    noteEl.hidden = names.length === 0;
+    noteEl.textContent = names.length
+      ? "Ignored unknown or invalid link parameters: " + names.join(", ") + "."
       : "";
   }
 
@@ -155,7 +160,22 @@
     render(out.result);
   }
 
+  // The questions are placed in the order the path asks them, so the form
+  // reads (and tabs) as the algorithm goes. The one holding the focus stays
+  // where it is: moving it would drop the focus.
   function showFields(fields) {
+    var previous = null;
+    var focused = document.activeElement;
+    var seen = {};
+    fields.forEach(function (field) {
+      var fs = fieldsets[field];
+      if (!fs || seen[field]) return;
+      seen[field] = true;
+      if (previous && previous.nextElementSibling !== fs && !fs.contains(focused)) {
+        previous.after(fs);
+      }
+      previous = fs;
+    });
     Object.keys(fieldsets).forEach(function (field) {
       fieldsets[field].hidden = fields.indexOf(field) === -1;
     });

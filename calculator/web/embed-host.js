@@ -1,7 +1,9 @@
 // For the page that embeds the calculator (optional): resizes each
 // <iframe data-spine-hemangioma> to the height its content posts.
 // Only a message from that very iframe, from the origin of its src, with the
-// documented shape, is used; everything else is ignored.
+// documented shape, is used; everything else is ignored. On start it asks
+// each such iframe for its height, in case the iframe posted before this
+// script was listening.
 (function () {
   "use strict";
 
@@ -21,4 +23,19 @@
       return;
     }
   });
+
+  function ask() {
+    var frames = document.querySelectorAll("iframe[data-spine-hemangioma]");
+    for (var i = 0; i < frames.length; i++) {
+      var origin = new URL(frames[i].src, location.href).origin;
+      if (frames[i].contentWindow && /^https?:/.test(origin)) {
+        frames[i].contentWindow.postMessage(
+          { type: "spine-hemangioma:request-height", version: 1 },
+          origin
+        );
+      }
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ask);
+  else ask();
 })();

@@ -4,8 +4,11 @@
 // Message (documented in the guide's "Embed the calculator" page):
 //   {type: "spine-hemangioma:height", version: 1, height: <CSS pixels>}
 // It is posted only to the origin of the page that embeds us (from
-// document.referrer), never to "*". The embed listens to no messages at all:
-// a host can size it, not drive it.
+// document.referrer), never to "*". The one message the embed answers is
+//   {type: "spine-hemangioma:request-height", version: 1}
+// from that page (a host script that loads after our first post asks again);
+// it answers with the height and does nothing else: a host can size the
+// calculator, not drive it.
 (function () {
   "use strict";
 
@@ -31,5 +34,12 @@
     window.parent.postMessage({ type: "spine-hemangioma:height", version: 1, height: height }, target);
   }
   new ResizeObserver(post).observe(document.documentElement);
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || event.origin !== target) return;
+    var data = event.data;
+    if (!data || data.type !== "spine-hemangioma:request-height" || data.version !== 1) return;
+    last = 0;
+    post();
+  });
   post();
 })();
