@@ -105,6 +105,10 @@ def set_palette(page, scheme: str) -> None:
     if body.get_attribute("data-md-color-scheme") != SCHEMES[scheme]:
         page.locator("form[data-md-component='palette'] label:visible").click()
         expect(body).to_have_attribute("data-md-color-scheme", SCHEMES[scheme])
+        # The pointer leaves the toggle: its tooltip would otherwise fade in
+        # while axe reads the colours (a half-faded tooltip is not a state).
+        page.mouse.move(0, 0)
+        expect(page.locator(".md-tooltip2--active")).to_have_count(0)
     settle(page)
 
 
@@ -579,11 +583,17 @@ class Keyboard:
         return stops
 
 
-def _position(stop: dict | None) -> int:
-    """Where a stop is in the form: its question's index; buttons and links after."""
+FORM_ORDER = (
+    "() => [...document.querySelectorAll('fieldset[data-field]')].map((f) => f.dataset.field)"
+)
+
+
+def _position(order: list[str], stop: dict | None) -> int:
+    """Where a stop is in the form: its question's place (the page orders the
+    questions as the path asks them); buttons and links after."""
     if stop is None:
         return -1
-    return FIELDS.index(stop["name"]) if stop["name"] in FIELDS else len(FIELDS)
+    return order.index(stop["name"]) if stop["name"] in order else len(order)
 
 
 def answer_by_keyboard(keys: Keyboard, answers: dict) -> None:
@@ -599,7 +609,9 @@ def answer_by_keyboard(keys: Keyboard, answers: dict) -> None:
         for _ in range(60):
             if stop and stop["name"] == field:
                 break
-            stop = keys.press("Tab" if _position(stop) < FIELDS.index(field) else "Shift+Tab")
+            order = keys.page.evaluate(FORM_ORDER)
+            forward = _position(order, stop) < order.index(field)
+            stop = keys.press("Tab" if forward else "Shift+Tab")
         else:
             raise AssertionError(f"Tab never reached the question {field!r}")
         values, want = VALUES[field], answers[field]
