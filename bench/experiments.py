@@ -1,5 +1,6 @@
 """A/B of changes that could bring the calculator's TTFR below the baseline:
-`.venv/bin/python bench/experiments.py [--samples 5] [--only preload,snapshot]`.
+`.venv/bin/python bench/experiments.py [--samples 5] [--only preload,snapshot]
+[--network 40,50]` (the page's requests throttled to 40 ms RTT, 50 Mbit/s).
 
 Each arm serves a copy of site/ with a few files swapped (the server's
 overrides: nothing under site/, calculator/web/ or generator/ is edited) and
@@ -30,6 +31,7 @@ Arms, each one change against `control` unless said otherwise:
     combined-lean       every change but the snapshot (the cached-content
                         wheel compiled, pyc-stdlib-used)
     combined-snapshot   preload + early-start + snapshot
+    baseline+<arm>      the baseline page served with an arm's files
 """
 
 from __future__ import annotations
@@ -454,14 +456,20 @@ ARMS: dict[str, Callable[[Builds], Overrides]] = {
 
 
 def build_arms(builds: Builds, names: list[str]) -> list[Arm]:
+    """The arms named; "baseline+<arm>" is the baseline page served with that
+    arm's files (a change to the runtime files speeds the baseline up too)."""
+    baseline = f"{BENCH_PREFIX}baseline.html"
     arms = []
     for name in names:
-        if name == "baseline":
-            arms.append(Arm(name, f"{BENCH_PREFIX}baseline.html", done="__benchDoneAt"))
+        change = name.removeprefix("baseline").removeprefix("+")
+        if name.startswith("baseline") and (not change or change in ARMS):
+            files = ARMS[change](builds) if change else {}
+            arms.append(Arm(name, baseline, files, done="__benchDoneAt"))
         elif name in ARMS:
             arms.append(Arm(name, f"{PAGE}?{CALCULATOR_QUERY}", ARMS[name](builds)))
         else:
-            raise BenchError(f"unknown arm {name!r}; arms: baseline, {', '.join(ARMS)}")
+            known = ", ".join(["baseline", "baseline+<arm>", *ARMS])
+            raise BenchError(f"unknown arm {name!r}; arms: {known}")
     return arms
 
 
@@ -477,10 +485,12 @@ class Load:
     requests: dict[str, int]  # path -> times requested
 
 
-def load_once(pw, base: str, server: BenchServer, arm: Arm) -> Load:
+def load_once(pw, base: str, server: BenchServer, arm: Arm, network: dict | None) -> Load:
     server.tally.clear()
     scripts = (RESULT_OBSERVER_JS, STAGE_PROBE_JS)
-    sample = time_page(pw, base + arm.url_path[1:], arm.done, scripts, "() => window.__benchMarks")
+    url = base + arm.url_path[1:]
+    collect = "() => window.__benchMarks"
+    sample = time_page(pw, url, arm.done, scripts, collect=collect, network=network)
     requests: dict[str, int] = {}
     for path, _ in server.tally:
         requests[path] = requests.get(path, 0) + 1
@@ -543,7 +553,9 @@ def report(arms: list[Arm], loads: dict[str, list[Load]]) -> str:
     return format_table(rows)
 
 
-def run_arms(pw, site: Path, arms: list[Arm], samples: int) -> dict[str, list[Load]]:
+def run_arms(
+    pw, site: Path, arms: list[Arm], samples: int, network: dict | None
+) -> dict[str, list[Load]]:
     """Untimed warm-up, then `samples` rounds of every arm, order rotating."""
     loads: dict[str, list[Load]] = {arm.name: [] for arm in arms}
     with contextlib.ExitStack() as stack:
@@ -551,10 +563,10 @@ def run_arms(pw, site: Path, arms: list[Arm], samples: int) -> dict[str, list[Lo
         servers = {arm.name: stack.enter_context(serve(site, arm.overrides)) for arm in arms}
         log("warm-up: one untimed load of each arm")
         for arm in arms:
-            load_once(pw, *servers[arm.name], arm)
+            load_once(pw, *servers[arm.name], arm, network)
         for i in range(samples):
             for arm in arms[i % len(arms) :] + arms[: i % len(arms)]:
-                load = load_once(pw, *servers[arm.name], arm)
+                load = load_once(pw, *servers[arm.name], arm, network)
                 loads[arm.name].append(load)
                 log(f"round {i + 1}/{samples}: {arm.name} {load.ttfr:,.0f} ms")
     return loads
@@ -565,7 +577,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=5, help="cold loads per arm (default 5)")
     parser.add_argument("--only", help="comma-separated arms (control and baseline always run)")
     parser.add_argument("--output", type=Path, help="write every load as JSON here")
+    parser.add_argument(
+        "--network",
+        metavar="RTT_MS,MBIT_S",
+        help="throttle the page's requests, e.g. 40,50 (default: local, unthrottled)",
+    )
     args = parser.parse_args(argv)
+    network = None
+    if args.network:
+        rtt, mbit = (float(x) for x in args.network.split(","))
+        rate = mbit * 1e6 / 8  # bytes per second
+        network = {"latency": rtt, "downloadThroughput": rate, "uploadThroughput": rate}
     names = ["control", "baseline"]
     chosen = args.only.split(",") if args.only else list(ARMS)
     names += [n for n in chosen if n not in names]
@@ -580,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             for arm in arms:
                 sizes = {p: len(b) for p, b in arm.overrides.items()}
                 log(f"arm {arm.name}: {sizes or 'no overrides'}")
-            loads = run_arms(pw, site, arms, args.samples)
+            loads = run_arms(pw, site, arms, args.samples, network)
     except BenchError as exc:
         print(f"experiments: error: {exc}", file=sys.stderr)
         return 1

@@ -283,13 +283,23 @@ class Sample:
 
 
 def time_page(
-    pw, url: str, done: str, init_scripts: tuple[str, ...] = (), collect: str | None = None
+    pw,
+    url: str,
+    done: str,
+    init_scripts: tuple[str, ...] = (),
+    *,
+    collect: str | None = None,
+    network: dict | None = None,
 ) -> Sample:
     """Load `url` cold and wait for window[`done`]: the time and CPU spent,
-    and the value of the JS function `collect` then."""
+    and the value of the JS function `collect` then. `network`: the page's
+    requests throttled (CDP Network.emulateNetworkConditions parameters)."""
     with cold_page(pw) as page:
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
+        if network:
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, **network})
         for script in init_scripts:
             page.add_init_script(script)
         page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
