@@ -72,6 +72,8 @@ CHROMIUM_ARGS = [
 OFFLINE_ZIP_GLOB = "spine-hemangioma-guide-*-offline.zip"
 # bench/*.html are served beside site/ under this prefix (never part of the site).
 BENCH_PREFIX = "/__bench__/"
+STOCK_PATH = "stock-pyodide/"
+STOCK_PYODIDE = REPO_ROOT / "node_modules" / "pyodide"
 CALCULATOR_PAGE = "calculator/index.html"
 # A complete result on the first evaluation: vertebroplasty.
 CALCULATOR_QUERY = (
@@ -120,6 +122,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         name = urlsplit(path).path.removeprefix(BENCH_PREFIX)
         if path.startswith(BENCH_PREFIX) and "/" not in name and name.endswith(".html"):
             return str(BENCH_DIR / name)
+        # The baseline's Pyodide: the npm package as published (stock stdlib of
+        # .py sources), not the site's copy with its precompiled stdlib.
+        if path.startswith(BENCH_PREFIX + STOCK_PATH):
+            stock = name.removeprefix(STOCK_PATH)
+            if "/" not in stock and stock:
+                return str(STOCK_PYODIDE / stock)
         return super().translate_path(path)
 
     def send_head(self):

@@ -2,7 +2,7 @@
 
 `build()` reads top to bottom as the pipeline. The content is loaded and every
 page rendered before anything is written, so invalid content changes nothing.
-Then each step of `STEPS` runs in order; colleagues add theirs there.
+Then each step of `STEPS` runs in order.
 """
 
 from __future__ import annotations

@@ -102,6 +102,18 @@ def _build_wheel(calculator_dir: Path, work: Path) -> Path:
     return wheels[0]
 
 
+STDLIB_ZIP = "python_stdlib.zip"
+COMPILE_STDLIB = Path(__file__).resolve().parent / "compile_stdlib.mjs"
+
+
+def _compile_stdlib(pyodide_dir: Path, wheel: Path, out_zip: Path, work: Path) -> None:
+    """Replace the stdlib zip by one whose modules the calculator imports are .pyc:
+    Python then starts about twice as fast in the browser (README, Performance)."""
+    _log("compiling the stdlib modules the calculator imports (.pyc)")
+    args = ["node", str(COMPILE_STDLIB), str(pyodide_dir), str(wheel), str(out_zip)]
+    _run(args, "node compile_stdlib.mjs", cwd=work)
+
+
 def _add_wheel_to_lock(pyodide_dir: Path, wheel: Path, out_lock: Path, work: Path) -> None:
     _log("adding the wheel to pyodide-lock.json")
     _run(
@@ -206,6 +218,7 @@ def build_pyodide_assets(
             for name in RUNTIME_FILES:
                 shutil.copyfile(pyodide_dir / name, staging / name)
             shutil.copyfile(wheel, staging / wheel.name)
+            _compile_stdlib(pyodide_dir, staging / wheel.name, staging / STDLIB_ZIP, work)
             _add_wheel_to_lock(pyodide_dir, staging / wheel.name, staging / LOCK_FILE, work)
             if offline:
                 _log("writing the file:// payload")
