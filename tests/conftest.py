@@ -26,12 +26,16 @@ import itertools
 import math
 import os
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from generator.calculator_page import site_url as site_url_of
+from generator.offline import DIST_DIR, read_edition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -96,6 +100,34 @@ def site_url(static_server) -> str:
     if not (SITE_DIR / "index.html").is_file():
         pytest.fail(f"{SITE_DIR} is not built (no index.html): run `make site` first")
     return static_server(SITE_DIR)
+
+
+@pytest.fixture(scope="session")
+def published_url(static_server, tmp_path_factory) -> str:
+    """site/ served under the path of mkdocs.yml's site_url, as its host serves it
+    (404.html links to its assets by that absolute path)."""
+    if not (SITE_DIR / "index.html").is_file():
+        pytest.fail(f"{SITE_DIR} is not built: run `make site` first")
+    path = urlsplit(site_url_of(REPO_ROOT / "mkdocs.yml")).path.strip("/")
+    root = tmp_path_factory.mktemp("host")
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(SITE_DIR, target_is_directory=True)
+    return f"{static_server(root)}{path}/"
+
+
+@pytest.fixture(scope="session")
+def offline_bundle(tmp_path_factory) -> Path:
+    """The offline zip unpacked once, as a trainee would: its one top-level folder.
+    Shared by the test files: a test that changes it works on a copy."""
+    slug = read_edition().slug
+    zip_path = DIST_DIR / f"{slug}.zip"
+    if not zip_path.is_file():
+        pytest.fail(f"{zip_path} is not built: run `make site` first")
+    out = tmp_path_factory.mktemp("offline-bundle")
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(out)
+    return out / slug
 
 
 @pytest.fixture(scope="session")

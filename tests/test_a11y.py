@@ -421,15 +421,8 @@ def test_embed_state(embed_page, state, answers, scheme):
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    edition = read_edition()
-    zip_path = DIST_DIR / f"{edition.slug}.zip"
-    if not zip_path.is_file():
-        pytest.fail(f"{zip_path} is not built: run `make site` first")
-    out = tmp_path_factory.mktemp("bundle")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(out)
-    return out / edition.slug
+def bundle(offline_bundle) -> Path:
+    return offline_bundle
 
 
 @pytest.fixture(scope="module")

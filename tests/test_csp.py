@@ -20,16 +20,13 @@ import hashlib
 import json
 import re
 import shutil
-import zipfile
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
 
-from generator.calculator_page import site_url as published_site_url
 from generator.csp import CspError, apply_csp, shim_inline_script
-from generator.offline import DIST_DIR, read_edition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -65,30 +62,8 @@ RECORDER = """(() => {
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    """The offline zip unpacked, as a trainee would: its one top-level folder."""
-    slug = read_edition().slug
-    zip_path = DIST_DIR / f"{slug}.zip"
-    if not zip_path.is_file():
-        pytest.fail(f"{zip_path} is not built: run `make site` first")
-    out = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(out)
-    return out / slug
-
-
-@pytest.fixture(scope="module")
-def published_url(static_server, tmp_path_factory) -> str:
-    """site/ served under the path of mkdocs.yml's site_url, as its host serves it
-    (404.html links to its assets by that absolute path)."""
-    if not (SITE_DIR / "index.html").is_file():
-        pytest.fail(f"{SITE_DIR} is not built: run `make site` first")
-    path = urlsplit(published_site_url(REPO_ROOT / "mkdocs.yml")).path.strip("/")
-    root = tmp_path_factory.mktemp("host")
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.symlink_to(SITE_DIR, target_is_directory=True)
-    return f"{static_server(root)}{path}/"
+def bundle(offline_bundle) -> Path:
+    return offline_bundle
 
 
 def pages_of(tree: Path) -> list[str]:

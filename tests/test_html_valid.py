@@ -21,7 +21,6 @@ import json
 import re
 import shutil
 import subprocess
-import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
@@ -29,8 +28,6 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 import pytest
 import spine_hemangioma
 from mkdocs.utils.yaml import yaml_load
-
-from generator.offline import DIST_DIR, read_edition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -70,16 +67,8 @@ def site_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tmp_path_factory) -> Path:
-    """The offline zip unpacked into a temporary folder: its one top-level folder."""
-    edition = read_edition()
-    zip_path = DIST_DIR / f"{edition.slug}.zip"
-    if not zip_path.is_file():
-        pytest.fail(f"{zip_path} is not built: run `make site` first")
-    out = tmp_path_factory.mktemp("bundle")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(out)
-    return out / edition.slug
+def bundle_dir(offline_bundle) -> Path:
+    return offline_bundle
 
 
 # --- Nu HTML checker -----------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urlsplit
 from xml.etree import ElementTree
@@ -21,7 +20,6 @@ import pytest
 from playwright.sync_api import expect
 
 from generator.calculator_page import site_url as published_site_url
-from generator.offline import DIST_DIR, read_edition
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -43,30 +41,8 @@ HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    """The offline zip unpacked, as a trainee would: its one top-level folder."""
-    slug = read_edition().slug
-    zip_path = DIST_DIR / f"{slug}.zip"
-    if not zip_path.is_file():
-        pytest.fail(f"{zip_path} is not built: run `make site` first")
-    out = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(out)
-    return out / slug
-
-
-@pytest.fixture(scope="module")
-def published_url(static_server, tmp_path_factory) -> str:
-    """site/ served under the path of mkdocs.yml's site_url, as its host serves it
-    (404.html links to its assets by that absolute path)."""
-    if not (SITE_DIR / "index.html").is_file():
-        pytest.fail(f"{SITE_DIR} is not built: run `make site` first")
-    path = urlsplit(PUBLISHED).path.strip("/")
-    root = tmp_path_factory.mktemp("host")
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.symlink_to(SITE_DIR, target_is_directory=True)
-    return f"{static_server(root)}{path}/"
+def bundle(offline_bundle) -> Path:
+    return offline_bundle
 
 
 def pages_of(tree: Path) -> list[str]:
