@@ -80,7 +80,6 @@ def widget_html(
     *,
     disclaimer: str,
     pyodide: str,
-    algorithm_url: str,
     diagram_svg: str | None,
     extra_params: tuple[str, ...] = (),
 ) -> str:
@@ -100,7 +99,6 @@ def widget_html(
         questions=content.algorithm.questions,
         always_read=content.algorithm.always_read,
         diagram_svg=diagram_svg,
-        algorithm_url=algorithm_url,
     )
     # One Markdown block: no blank line may end it early.
     return "\n".join(line for line in html.splitlines() if line.strip())
@@ -138,50 +136,42 @@ class CaseView(TypedDict):
     url: str  # the calculator, pre-filled
 
 
-def _assets(pm) -> tuple[list[str], list[str]]:
-    scripts = [pm.link(f"assets/calculator/{name}") for name in ("loader.js", "calculator.js")]
-    return scripts, [pm.link("assets/calculator/calculator.css")]
+def _calculator_context(
+    site, pm, nav_title: str, title: str, *, diagram: bool, extra_params: tuple[str, ...] = ()
+) -> CalculatorContext:
+    """What the calculator and embed pages share: the widget, links and assets."""
+    widget = widget_html(
+        site.content,
+        disclaimer=disclaimer(site.guide.source),
+        pyodide=pm.link("pyodide/").rstrip("/") + "/",
+        diagram_svg=site.diagram.algorithm_svg() if diagram and site.diagram else None,
+        extra_params=extra_params,
+    )
+    return CalculatorContext(
+        **site.base(pm, nav_title, title),
+        widget=widget,
+        links=_links(pm),
+        scripts=[pm.link(f"assets/calculator/{n}") for n in ("loader.js", "calculator.js")],
+        styles=[pm.link("assets/calculator/calculator.css")],
+    )
 
 
 def calculator_page(site) -> tuple[str, str, CalculatorContext]:
     """The calculator, a page of the guide."""
     pm = site.page(CALCULATOR_PAGE)
-    scripts, styles = _assets(pm)
-    widget = widget_html(
-        site.content,
-        disclaimer=disclaimer(site.guide.source),
-        pyodide=pm.link("pyodide/").rstrip("/") + "/",
-        algorithm_url=pm.link("algorithm.md"),
-        diagram_svg=site.diagram.algorithm_svg() if site.diagram else None,
-    )
-    context = CalculatorContext(
-        **site.base(pm, "Calculator", "Calculator: which pathway?"),
-        widget=widget,
-        links=_links(pm),
-        scripts=scripts,
-        styles=styles,
+    context = _calculator_context(
+        site, pm, "Calculator", "Calculator: which pathway?", diagram=True
     )
     return pm.path, "calculator.md.j2", context
 
 
 def embed_page(site) -> tuple[str, str, CalculatorContext]:
-    """The calculator alone, for an iframe in a course page (template embed.html)."""
+    """The calculator alone, for an iframe in a course page; its template
+    (generator/theme/embed.html) loads its own scripts and styles."""
     pm = site.page(EMBED_PAGE)
-    scripts, styles = _assets(pm)
-    widget = widget_html(
-        site.content,
-        disclaimer=disclaimer(site.guide.source),
-        pyodide=pm.link("pyodide/").rstrip("/") + "/",
-        algorithm_url=pm.link("algorithm.md"),
-        diagram_svg=None,
-        extra_params=EMBED_PARAMS,
-    )
-    context = CalculatorContext(
-        **site.base(pm, "Calculator (embed)", "Spine hemangioma pathway calculator"),
-        widget=widget,
-        links=_links(pm),
-        scripts=[*scripts, pm.link("assets/calculator/embed.js")],
-        styles=[pm.link("assets/calculator/embed.css"), *styles],
+    title = "Spine hemangioma pathway calculator"
+    context = _calculator_context(
+        site, pm, "Calculator (embed)", title, diagram=False, extra_params=EMBED_PARAMS
     )
     return pm.path, "embed.md.j2", context
 
