@@ -44,6 +44,7 @@ from generator.pyodide_assets import (
     OFFLINE_MANIFEST,
     PyodideAssetsError,
     build_offline_payload,
+    replace_dir,
 )
 from generator.render import long_date
 
@@ -155,7 +156,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
         zip_path = paths.dist_dir / f"{edition.slug}.zip"
         count = write_zip(staging, edition.slug, zip_path, edition.epoch)
         staging.chmod(0o755)
-        _replace_dir(staging, paths.site_dir)
+        replace_dir(staging, paths.site_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -308,17 +309,6 @@ def write_zip(tree: Path, prefix: str, dest: Path, epoch: int) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return len(files)
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    # Two renames: the old folder moves aside, the new one takes its name.
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --- mkdocs hook (mkdocs.offline.yml) ----------------------------------------------

@@ -224,7 +224,7 @@ def build_pyodide_assets(
                 _log("writing the file:// payload")
                 build_offline_payload(staging)
             staging.chmod(0o755)
-            _replace_dir(staging, out_dir)
+            replace_dir(staging, out_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -232,8 +232,10 @@ def build_pyodide_assets(
     _log(f"{out_dir}: {total / 1e6:.1f} MB in {time.monotonic() - started:.1f} s")
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    # Two renames: the old directory moves aside, the new one takes its name.
+def replace_dir(new: Path, target: Path) -> None:
+    """Put `new` in place of `target` (also used by the offline bundle step).
+
+    Two renames: the old directory moves aside, the new one takes its name."""
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
