@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,7 +54,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
 SITE_DIR = REPO_ROOT / "build" / "offline-site"
 DIST_DIR = REPO_ROOT / "dist"
-CALCULATOR_PYPROJECT = REPO_ROOT / "calculator" / "pyproject.toml"
+# The decision module's version (calculator/pyproject.toml reads it from there too).
+CALCULATOR_VERSION = REPO_ROOT / "calculator" / "spine_hemangioma" / "_version.py"
+VERSION_LINE = re.compile(r'^__version__ = "([^"]*)"$', re.M)
 SHIM_PACKAGE = REPO_ROOT / "node_modules" / "iframe-worker"
 # Inside the bundle; the path mkdocs.offline.yml lists under extra.polyfills.
 SHIM_PATH = "assets/javascripts/iframe-worker.js"
@@ -106,14 +107,14 @@ class OfflinePaths:
     config_file: Path = CONFIG_FILE
     site_dir: Path = SITE_DIR
     dist_dir: Path = DIST_DIR
-    calculator_pyproject: Path = CALCULATOR_PYPROJECT
+    calculator_version: Path = CALCULATOR_VERSION
     shim_package: Path = SHIM_PACKAGE
 
 
 def read_edition(
-    pyproject: Path = CALCULATOR_PYPROJECT, environ: dict[str, str] | None = None
+    version_file: Path = CALCULATOR_VERSION, environ: dict[str, str] | None = None
 ) -> Edition:
-    """The version from calculator/pyproject.toml, the date from SOURCE_DATE_EPOCH."""
+    """The decision module's version (its _version.py), the date from SOURCE_DATE_EPOCH."""
     environ = os.environ if environ is None else environ
     raw = environ.get("SOURCE_DATE_EPOCH") or DEFAULT_SOURCE_DATE_EPOCH
     try:
@@ -123,13 +124,13 @@ def read_edition(
             f"SOURCE_DATE_EPOCH: expected whole seconds since 1970, got {raw!r}"
         ) from None
     try:
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise OfflineBundleError(f"{pyproject}: cannot read the version ({exc})") from None
-    version = project.get("version")
-    if not isinstance(version, str) or not VERSION_RE.fullmatch(version):
+        found = VERSION_LINE.search(version_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OfflineBundleError(f"{version_file}: cannot read the version ({exc})") from None
+    version = found.group(1) if found else None
+    if version is None or not VERSION_RE.fullmatch(version):
         raise OfflineBundleError(
-            f"{pyproject}: project.version: expected a version such as 0.1.0, got {version!r}"
+            f"{version_file}: __version__: expected a version such as 0.1.0, got {version!r}"
         )
     return Edition(version, datetime.fromtimestamp(epoch, UTC).date(), epoch)
 
@@ -141,7 +142,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
     """Build the offline site, complete it, zip it; OfflineBundleError on failure,
     with the previous zip and build/offline-site left as they were."""
     paths = paths or OfflinePaths()
-    edition = read_edition(paths.calculator_pyproject)
+    edition = read_edition(paths.calculator_version)
     shim = _check_inputs(paths)
     paths.site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{paths.site_dir.name}.", dir=paths.site_dir.parent))

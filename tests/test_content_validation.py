@@ -38,9 +38,9 @@ SJS_CITATION = (
 ALTERNATIVE_CONSERVATIVE = (
     'alternatives = [{ pathway = "conservative", because = ["not-all-pain-needs-surgery"] }]'
 )
-FRACTURE_STEP = 'value = "yes", add_step = "vertebroplasty-fracture" }'
+FRACTURE_STEP = 'value = "yes", add_evidence = "vertebroplasty-fracture" }'
 RECURRENT_BRANCHES = 'branches = { yes = "pain-radiation", no = "pain-preference" }'
-EXPECTED_ONE_ADD = "expected exactly one of add_step, add_alternative"
+EXPECTED_ONE_ADD = "expected exactly one of add_step, add_evidence, add_gap, add_alternative"
 
 # (case id, file, exact text to replace (must occur once), replacement, expected problems)
 CASES = [
@@ -82,6 +82,8 @@ CASES = [
         'id = "radiation-recurrent"',
         [
             "guide.toml: sections[].statements: duplicated id 'radiation-recurrent'",
+            "guide.toml: gaps[5].see: unknown statement 'radiation-not-feasible'"
+            " (did you mean 'radiation-two-of-eleven'?)",
             "guide.toml: treatments[6].indication: unknown statement 'radiation-not-feasible'"
             " (did you mean 'radiation-two-of-eleven'?)",
         ],
@@ -148,8 +150,11 @@ CASES = [
     (
         "urgency-not-a-table",
         "algorithm.toml",
-        '[urgency]\nfield = "symptoms"\nurgent_when = "deficit"',
-        'urgency = "deficit"',
+        '[urgency]\nfield = "symptoms"\nurgent_when = "deficit"\n'
+        "# decision.md v2: an urgent patient gets the urgent action first, on every\n"
+        "# pathway (obtain-mri and atypical-imaging included).\n"
+        'first_step = "urgent-consultation"\n',
+        'urgency = "deficit"\n',
         ["algorithm.toml: urgency: expected a table, found text 'deficit'"],
     ),
     (
@@ -162,9 +167,9 @@ CASES = [
     (
         "list-item-not-a-table",
         "algorithm.toml",
-        ALTERNATIVE_CONSERVATIVE,
-        'alternatives = ["conservative"]',
-        ["algorithm.toml: leaves[11].alternatives[0]: expected a table, found text 'conservative'"],
+        f'gaps = ["radiation-outcomes"]\n{ALTERNATIVE_CONSERVATIVE}',
+        'gaps = ["radiation-outcomes"]\nalternatives = ["conservative"]',
+        ["algorithm.toml: leaves[9].alternatives[0]: expected a table, found text 'conservative'"],
     ),
     (
         "list-item-wrong-type",
@@ -201,7 +206,7 @@ CASES = [
         "guide.toml",
         'see = ["corpectomy"]',
         'see = "corpectomy"',
-        ["guide.toml: gaps[4].see: expected a list of texts, found text 'corpectomy'"],
+        ["guide.toml: gaps[7].see: expected a list of texts, found text 'corpectomy'"],
     ),
     (
         "treatment-unusable",
@@ -235,7 +240,8 @@ CASES = [
     (
         "question-unusable",
         "algorithm.toml",
-        'help = "Whether surgery is feasible for this patient."\n',
+        'help = "Whether surgical intervention is feasible for this patient. The source gives no'
+        ' criteria for feasibility."\n',
         "",
         ["algorithm.toml: questions[2].help: missing; expected text"],
     ),
@@ -244,13 +250,13 @@ CASES = [
         "algorithm.toml",
         'field = "surgery_feasible"',
         "field = 3",
-        ["algorithm.toml: nodes[2].field: expected text, found a number 3"],
+        ["algorithm.toml: nodes[4].field: expected text, found a number 3"],
     ),
     (
         "leaf-unusable",
         "algorithm.toml",
-        "steps = []",
-        'steps = "none"',
+        'pathway = "unstable-pain"\nsteps = []',
+        'pathway = "unstable-pain"\nsteps = "none"',
         ["algorithm.toml: leaves[8].steps: expected a list of texts, found text 'none'"],
     ),
     (
@@ -265,21 +271,24 @@ CASES = [
         "algorithm.toml",
         FRACTURE_STEP,
         FRACTURE_STEP.replace(" }", ', add_alternative = "conservative" }'),
-        [f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD}, found both"],
+        [
+            f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD},"
+            " found add_evidence, add_alternative"
+        ],
     ),
     (
         "rule-adds-neither",
         "algorithm.toml",
         FRACTURE_STEP,
         'value = "yes" }',
-        [f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD}, found neither"],
+        [f"algorithm.toml: leaves[11].rules[0]: {EXPECTED_ONE_ADD}, found none"],
     ),
     (
         "pathway-unusable",
         "algorithm.toml",
         'title = "Conservative management"',
         "title = 1",
-        ["algorithm.toml: pathways[10].title: expected text, found a number 1"],
+        ["algorithm.toml: pathways[11].title: expected text, found a number 1"],
     ),
     (
         "warning-unusable",
@@ -329,7 +338,7 @@ CASES = [
         'field = "recurrent"\nbranches',
         'field = "recurent"\nbranches',
         [
-            "algorithm.toml: nodes[7] (pain-recurrent).field: unknown question 'recurent'"
+            "algorithm.toml: nodes[9] (pain-recurrent).field: unknown question 'recurent'"
             " (did you mean 'recurrent'?)"
         ],
     ),
@@ -346,7 +355,7 @@ CASES = [
         RECURRENT_BRANCHES,
         RECURRENT_BRANCHES.replace('"pain-preference"', "false"),
         [
-            "algorithm.toml: nodes[7] (pain-recurrent).branches.no: expected a node or leaf id,"
+            "algorithm.toml: nodes[9] (pain-recurrent).branches.no: expected a node or leaf id,"
             " found false"
         ],
     ),
@@ -356,7 +365,7 @@ CASES = [
         RECURRENT_BRANCHES,
         'branches = { yes = "pain-radiation" }',
         [
-            "algorithm.toml: nodes[7] (pain-recurrent).branches: no branch for 'no';"
+            "algorithm.toml: nodes[9] (pain-recurrent).branches: no branch for 'no';"
             " each value of recurrent needs one (or a '*' branch)"
         ],
     ),

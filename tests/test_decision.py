@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pytest
 import spine_hemangioma
+from cases import BAD_INPUT, CASES, CASES_FILE, COMPLETE_KEYS, INCOMPLETE_KEYS, mismatches
 from spine_hemangioma import AnswerError, engine, evaluate, evaluate_json, questions
 from spine_hemangioma.content import Algorithm, load
 from spine_hemangioma.engine import Tree
 from spine_hemangioma.errors import AlgorithmError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = REPO_ROOT / "calculator" / "cases.json"
 # The shared original: beside the repository in CI, absent from other clones.
 SHARED_CASES_FILE = REPO_ROOT.parent / "shared" / "spec" / "cases.json"
 GOLDEN = Path(__file__).parent / "golden"
@@ -46,13 +46,13 @@ CONTRACT_FIELDS = {
     "instability": ["no", "yes"],
     "fracture": ["no", "yes"],
     "recurrent": ["no", "yes"],
-    "surgery_feasible": ["yes", "no"],
+    "surgery_feasible": ["no", "yes"],  # decision.md: yes/no in one order everywhere
     "preference": ["treatment", "conservative"],
 }
 CONTRACT_PATHWAYS = {
     "obtain-mri", "atypical-imaging", "observation", "radiation", "embolization-corpectomy",
     "embolization-vertebrectomy", "embolization-laminectomy", "surgical-evaluation",
-    "vertebroplasty", "conservative",
+    "unstable-pain", "vertebroplasty", "conservative",
 }  # fmt: skip
 ALTERNATIVE_ONLY = {"embolization-alone"}
 # Section 2, items 4.2-4.5: the pathways that include surgery (for section 3).
@@ -61,10 +61,6 @@ SURGICAL = {
     "surgical-evaluation",
 }  # fmt: skip
 SURGERY = re.compile(r"laminectomy|vertebrectomy|spondylectomy|corpectomy|decompression|resection")
-
-
-def _cases() -> dict:
-    return json.loads(CASES_FILE.read_text(encoding="utf-8"))
 
 
 class Recording(dict):
@@ -82,7 +78,7 @@ class Recording(dict):
 def oracle(a: Recording) -> dict:  # noqa: PLR0911, PLR0912 (one branch per rule of the text)
     """decision.md section 2, read as plain code (a KeyError: a needed answer is missing)."""
     urgency = "urgent" if a["symptoms"] == "deficit" else "routine"
-    out = {"urgency": urgency, "alternatives": set(), "fracture_step": False}
+    out = {"urgency": urgency, "alternatives": set(), "fracture_evidence": False, "gaps": set()}
     if a["mri"] == "not_done":
         return {**out, "pathway": "obtain-mri"}
     if a["mri"] == "atypical":
@@ -91,9 +87,11 @@ def oracle(a: Recording) -> dict:  # noqa: PLR0911, PLR0912 (one branch per rule
         return {**out, "pathway": "observation"}
     if a["symptoms"] == "deficit":
         if a["surgery_feasible"] == "no":
-            return {**out, "pathway": "radiation"}
+            return {**out, "pathway": "radiation", "gaps": {"deficit-surgery-not-feasible"}}
         if a["level"] == "cervical":
             pathway = "embolization-corpectomy"
+            if a["extension"] == "extraosseous":
+                out["gaps"] = {"cervical-extraosseous"}
         elif a["extension"] == "extraosseous":
             pathway = "embolization-vertebrectomy"
         elif a["instability"] == "yes":
@@ -103,19 +101,21 @@ def oracle(a: Recording) -> dict:  # noqa: PLR0911, PLR0912 (one branch per rule
         alternatives = {"radiation"} if a["recurrent"] == "yes" else set()
         return {**out, "pathway": pathway, "alternatives": alternatives}
     if a["instability"] == "yes":
-        return {**out, "pathway": "surgical-evaluation"}
+        return {**out, "pathway": "unstable-pain", "gaps": {"unstable-pain"}}
     if a["recurrent"] == "yes":
-        return {**out, "pathway": "radiation"}
+        return {**out, "pathway": "radiation", "alternatives": {"conservative"}}
     if a["preference"] == "conservative":
         return {**out, "pathway": "conservative"}
     alternatives = {"conservative"}
     if a["extension"] == "intraosseous":
         alternatives.add("embolization-alone")
+    else:
+        out["gaps"] = {"painful-extraosseous"}
     return {
         **out,
         "pathway": "vertebroplasty",
         "alternatives": alternatives,
-        "fracture_step": a["fracture"] == "yes",
+        "fracture_evidence": a["fracture"] == "yes",
     }
 
 
@@ -171,22 +171,14 @@ def test_conformance_copy_is_the_shared_file():
     assert copy == shared, f"{CASES_FILE} is out of date: cp {SHARED_CASES_FILE} {CASES_FILE}"
 
 
-@pytest.mark.parametrize("case", _cases()["cases"], ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
 def test_conformance_case(case):
     result = evaluate(case["answers"])
-    for name, expected in case["expect"].items():
-        got = result[name]
-        if name in {"alternatives", "warnings"}:  # lists of ids, in any order
-            key = "pathway" if name == "alternatives" else "id"
-            assert {item[key] for item in got} == set(expected), name
-        elif name == "unused":
-            assert set(got) == set(expected), name
-        else:
-            assert got == expected, name
+    assert mismatches(result, case["expect"]) == []
     assert json.loads(evaluate_json(json.dumps(case["answers"]))) == result
 
 
-@pytest.mark.parametrize("case", _cases()["bad_input"], ids=lambda c: json.dumps(c["answers"]))
+@pytest.mark.parametrize("case", BAD_INPUT, ids=lambda c: json.dumps(c["answers"]))
 def test_conformance_bad_input(case):
     with pytest.raises(AnswerError) as info:
         evaluate(case["answers"])
@@ -215,17 +207,21 @@ def test_disclaimer_is_the_sources_notice_and_disclaimer():
 
 # --- Every combination ----------------------------------------------------------------
 
-COMPLETE_KEYS = {
-    "status", "pathway", "title", "urgency", "steps", "alternatives", "warnings", "outcomes",
-    "gaps", "path", "refs", "unused", "disclaimer",
+# decision.md section 4: the basis a reader can check.
+SOURCE_DATE = "2025-12-07"
+# Gaps the oracle does not derive: they come with a pathway whatever the answers.
+PATHWAY_GAPS = {
+    "obtain-mri": {"mri-pending"}, "atypical-imaging": {"atypical-imaging"},
+    "embolization-corpectomy": {"corpectomy-outcomes"},
+    "surgical-evaluation": {"unstable-deficit"}, "conservative": {"conservative-details"},
 }  # fmt: skip
-INCOMPLETE_KEYS = {"status", "next_question", "urgency", "path", "unused", "disclaimer"}
 
 
 def test_every_combination_gives_a_result_of_the_contracts_shape(every_result):
     for answers, r in every_result:
         assert set(r) == (COMPLETE_KEYS if r["status"] == "complete" else INCOMPLETE_KEYS), answers
         assert r["disclaimer"] == spine_hemangioma.DISCLAIMER
+        assert (r["version"], r["source_date"]) == (spine_hemangioma.__version__, SOURCE_DATE)
         assert set(r["unused"]) <= set(answers)
         assert r["unused"] == sorted(r["unused"])
         if r["status"] == "incomplete":
@@ -259,7 +255,13 @@ def test_invariants_of_every_complete_result(complete_results):
         if answers["symptoms"] == "none" and answers["mri"] == "typical":
             assert r["pathway"] == "observation", answers
         texts = [s["text"] for s in r["steps"]]
-        surgery = [i for i, t in enumerate(texts) if SURGERY.search(t)]
+        # v2, item 1: an urgent patient's first step is the urgent consultation [2].
+        if r["urgency"] == "urgent":
+            assert "Urgent multidisciplinary consultation" in texts[0], answers
+            assert r["steps"][0]["refs"] == [2], answers
+        else:
+            assert not any("Urgent multidisciplinary" in t for t in texts), answers
+        surgery = [i for i, t in enumerate(texts[1:], 1) if SURGERY.search(t)]
         embolization = [i for i, t in enumerate(texts) if "emboliz" in t.lower()]
         if surgery:
             assert embolization, (answers, texts)
@@ -277,8 +279,36 @@ def test_every_complete_result_matches_the_contract_oracle(complete_results):
         assert set(ids(r["alternatives"], "pathway")) == expected["alternatives"], answers
         assert r["urgency"] == expected["urgency"], answers
         assert set(ids(r["warnings"], "id")) == oracle_warnings(answers, r["pathway"]), answers
+        gaps = expected["gaps"] | PATHWAY_GAPS.get(r["pathway"], set())
+        if r["pathway"] == "radiation" and answers["symptoms"] == "pain":
+            gaps |= {"radiation-outcomes"}
+        assert set(ids(r["gaps"], "id")) == gaps, answers
         fracture = load().guide.statements["vertebroplasty-fracture"].text
-        assert (fracture in [s["text"] for s in r["steps"]]) == expected["fracture_step"]
+        assert (fracture in [s["text"] for s in r["evidence"]]) == expected["fracture_evidence"]
+        assert fracture not in [s["text"] for s in r["steps"]], answers
+
+
+def test_no_text_twice_in_one_result(complete_results):
+    """decision.md section 4: no statement twice; a pitfall is never also a step."""
+    for answers, r in complete_results:
+        texts = [
+            item["text"]
+            for part in ("steps", "evidence", "alternatives", "warnings", "outcomes", "gaps")
+            for item in r[part]
+            if item["text"]
+        ]
+        assert len(texts) == len(set(texts)), answers
+        pieces = [t for t in texts if " — " not in t]  # a pitfall's reason is not reused either
+        for w in r["warnings"]:
+            assert not any(p in w["text"] for p in pieces), (answers, w["id"])
+
+
+def test_steps_are_actions_and_figures_are_evidence(complete_results):
+    """v2, item 2: a figure ("1 of 11", "47 ...", "7 of 9") is evidence, never a step."""
+    figure = re.compile(r"\b\d+ of \d+\b|\b(?:Three|Seven|All three|47|13)\b")
+    for answers, r in complete_results:
+        for s in r["steps"]:
+            assert not figure.search(s["text"]), (answers, s["text"])
 
 
 def test_the_calculator_asks_exactly_what_the_contract_reads():
@@ -313,8 +343,9 @@ def test_texts_and_references_come_from_the_guide(complete_results):
     gaps = {g.id: g.text for g in guide.gaps}
     known = {ref.number for ref in guide.references}
     for answers, r in complete_results:
-        for item in r["steps"] + r["outcomes"] + r["warnings"]:
+        for item in r["steps"] + r["evidence"] + r["outcomes"] + r["warnings"]:
             assert statements.get(item["text"]) == item["refs"], (answers, item)
+        shown = {item["text"] for part in ("steps", "evidence", "warnings") for item in r[part]}
         for alt in r["alternatives"]:
             rest, refs = alt["text"], set()
             while rest:  # the text is whole statements, one after the other
@@ -322,10 +353,13 @@ def test_texts_and_references_come_from_the_guide(complete_results):
                 assert first, (answers, alt)
                 refs |= set(statements[first])
                 rest = rest[len(first) :].lstrip()
-            assert alt["refs"] == sorted(refs)
+            # A statement shown elsewhere in the result is cited, not repeated.
+            refs |= {n for t in shown for n in statements.get(t, [])} & set(alt["refs"])
+            assert alt["refs"] == sorted(refs), (answers, alt)
+            assert alt["refs"], (answers, alt)
         for gap in r["gaps"]:
             assert gaps[gap["id"]] == gap["text"]
-        cited = {n for part in ("steps", "alternatives", "warnings", "outcomes", "gaps")
+        cited = {n for part in ("steps", "evidence", "alternatives", "warnings", "outcomes", "gaps")
                  for item in r[part] for n in item["refs"]}  # fmt: skip
         assert r["refs"] == sorted(cited), answers
         assert cited <= known, answers
@@ -338,7 +372,7 @@ def test_evaluate_json_is_evaluate_in_json():
 
 # --- Golden table ------------------------------------------------------------------------
 
-GOLDEN_HEADER = "answers\tpathway\turgency\tsteps\talternatives\twarnings\tgaps"
+GOLDEN_HEADER = "answers\tpathway\turgency\tsteps\tevidence\talternatives\twarnings\tgaps"
 
 
 def golden_rows() -> list[str]:
@@ -356,6 +390,7 @@ def golden_rows() -> list[str]:
             r["pathway"],
             r["urgency"],
             ",".join(statement_of[s["text"]] for s in r["steps"]),  # in order
+            ",".join(statement_of[s["text"]] for s in r["evidence"]),
             ",".join(ids(r["alternatives"], "pathway")),
             ",".join(ids(r["warnings"], "id")),
             ",".join(ids(r["gaps"], "id")),
@@ -404,9 +439,13 @@ PAIN_TO_VERTEBROPLASTY = {**P, "instability": "no", "recurrent": "no", "preferen
          ["mri", "symptoms", "pain-instability", "pain-recurrent", "pain-preference",
           "vertebroplasty", "vertebroplasty-fracture"], []),
         ({**T, "symptoms": "deficit", "surgery_feasible": "yes", "level": "cervical"},
-         "recurrent", "urgent",
+         "extension", "urgent",
          ["mri", "symptoms", "deficit-surgery-feasible", "deficit-level",
-          "embolization-corpectomy", "corpectomy-recurrent"], []),
+          "embolization-corpectomy", "corpectomy-extraosseous"], []),
+        ({**T, "symptoms": "deficit", "surgery_feasible": "yes", "level": "cervical",
+          "extension": "intraosseous"}, "recurrent", "urgent",
+         ["mri", "symptoms", "deficit-surgery-feasible", "deficit-level",
+          "embolization-corpectomy", "corpectomy-extraosseous", "corpectomy-recurrent"], []),
     ],
 )  # fmt: skip
 def test_incomplete_result(answers, next_question, urgency, path, unused):
@@ -417,6 +456,8 @@ def test_incomplete_result(answers, next_question, urgency, path, unused):
         "urgency": urgency,
         "path": path,
         "unused": unused,
+        "version": spine_hemangioma.__version__,
+        "source_date": SOURCE_DATE,
         "disclaimer": spine_hemangioma.DISCLAIMER,
     }
 
@@ -455,6 +496,7 @@ def test_a_shared_leaf_is_walked_like_any_other():
     assert tree.reach["pain-instability"] == spine_hemangioma.tree().reach["pain-instability"]
     answers = {"mri": "typical", "symptoms": "pain", "instability": "yes"}
     assert engine.evaluate(tree, answers)["pathway"] == "radiation"
+    assert "unstable-pain" not in tree.reach
 
 
 PAIN = {"mri": "typical", "symptoms": "pain", "instability": "no", "recurrent": "no"}

@@ -182,14 +182,14 @@ def test_a_failed_build_leaves_the_previous_bundle(tmp_path, monkeypatch):
     ("env", "version", "message"),
     [
         ({"SOURCE_DATE_EPOCH": "yesterday"}, "0.1.0", "SOURCE_DATE_EPOCH: expected whole seconds"),
-        ({}, "1.0 beta", "project.version: expected a version such as 0.1.0, got '1.0 beta'"),
+        ({}, "1.0 beta", "__version__: expected a version such as 0.1.0, got '1.0 beta'"),
     ],
 )
 def test_read_edition_rejects(tmp_path, env, version, message):
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text(f'[project]\nname = "x"\nversion = "{version}"\n')
+    version_file = tmp_path / "_version.py"
+    version_file.write_text(f'__version__ = "{version}"\n')
     with pytest.raises(OfflineBundleError, match=message):
-        read_edition(pyproject, env)
+        read_edition(version_file, env)
 
 
 def test_offline_config_keeps_every_plugin_and_hook_of_mkdocs_yml():

@@ -5,6 +5,7 @@
     questions() -> list[dict]          id, label, help, options [{value, label}] for a UI
     AnswerError                        bad answers; the message is one line
     DISCLAIMER                         the source's notice and disclaimer, on every result
+    __version__                        the module's version, in every result
 
 Standard library only: the same code runs under CPython and in the browser
 through Pyodide.
@@ -17,11 +18,12 @@ from functools import cache
 from typing import TypedDict
 
 from . import engine
+from ._version import __version__
 from .content import load
 from .engine import Incomplete, Result
 from .errors import AnswerError, parse_json
 
-__all__ = ["DISCLAIMER", "AnswerError", "evaluate", "evaluate_json", "questions"]
+__all__ = ["DISCLAIMER", "AnswerError", "__version__", "evaluate", "evaluate_json", "questions"]
 
 
 class OptionDict(TypedDict):

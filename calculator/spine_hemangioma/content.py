@@ -171,23 +171,29 @@ class Alternative:
     because: tuple[str, ...]  # statement ids
 
 
+# What a leaf rule can add to a result when its field has its value.
+RULE_EFFECTS = ("add_step", "add_evidence", "add_gap", "add_alternative")
+
+
 @dataclass(frozen=True)
 class LeafRule:
-    """Read at a leaf: when `field` has `value`, add a step or an alternative."""
+    """Read at a leaf: when `field` has `value`, add one thing (one of RULE_EFFECTS)."""
 
     id: str
     field: str
     value: str
-    add_step: str | None = None
+    add_step: str | None = None  # a statement id (an action)
     add_alternative: Alternative | None = None
+    add_evidence: str | None = None  # a statement id (a figure or series)
+    add_gap: str | None = None  # a gap id
 
 
 @dataclass(frozen=True)
 class Leaf:
     id: str
     pathway: str
-    steps: tuple[str, ...]
-    notes: tuple[str, ...] = ()
+    steps: tuple[str, ...]  # actions only (decision.md v2)
+    evidence: tuple[str, ...] = ()  # the figures behind the pathway, never actions
     gaps: tuple[str, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
     rules: tuple[LeafRule, ...] = ()
@@ -217,6 +223,7 @@ class Algorithm:
     start: str
     urgency_field: str
     urgent_when: str
+    urgent_first_step: str  # statement id: the first step of every urgent result
     questions: tuple[Question, ...]
     nodes: tuple[Node, ...]
     leaves: tuple[Leaf, ...]
@@ -559,7 +566,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
     # A missing or non-table urgency was reported at the top level, just above.
     urgency = raw.get("urgency")
     urgency = (
-        r.table(urgency, "urgency", {"field": str, "urgent_when": str}, {})
+        r.table(urgency, "urgency", {"field": str, "urgent_when": str, "first_step": str}, {})
         if isinstance(urgency, dict)
         else None
     ) or {}
@@ -591,7 +598,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
             item,
             path,
             {"id": str, "pathway": str, "steps": "strs"},
-            {"notes": "strs", "gaps": "strs", "alternatives": "tables", "rules": "tables"},
+            {"evidence": "strs", "gaps": "strs", "alternatives": "tables", "rules": "tables"},
         )
         if not t:
             continue
@@ -606,23 +613,32 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
                 ritem,
                 rpath,
                 {"id": str, "field": str, "value": str},
-                {"add_step": str, "add_alternative": str, "because": "strs"},
+                {**dict.fromkeys(RULE_EFFECTS, str), "because": "strs"},
             )
             if not rule:
                 continue
-            if ("add_step" in rule) == ("add_alternative" in rule):
-                found = "both" if "add_step" in rule else "neither"
-                r.error(rpath, f"expected exactly one of add_step, add_alternative, found {found}")
+            effects = [k for k in RULE_EFFECTS if k in rule]
+            if len(effects) != 1:
+                found = ", ".join(effects) or "none"
+                r.error(rpath, f"expected exactly one of {', '.join(RULE_EFFECTS)}, found {found}")
             alt = alternative(rule, "add_alternative") if "add_alternative" in rule else None
             rules.append(
-                LeafRule(rule["id"], rule["field"], rule["value"], rule.get("add_step"), alt)
+                LeafRule(
+                    rule["id"],
+                    rule["field"],
+                    rule["value"],
+                    add_step=rule.get("add_step"),
+                    add_alternative=alt,
+                    add_evidence=rule.get("add_evidence"),
+                    add_gap=rule.get("add_gap"),
+                )
             )
         leaves.append(
             Leaf(
                 t["id"],
                 t["pathway"],
                 tuple(t["steps"]),
-                tuple(t.get("notes", ())),
+                tuple(t.get("evidence", ())),
                 tuple(t.get("gaps", ())),
                 tuple(alts),
                 tuple(rules),
@@ -656,6 +672,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
         top.get("start", ""),
         urgency.get("field", ""),
         urgency.get("urgent_when", ""),
+        urgency.get("first_step", ""),
         tuple(questions),
         tuple(nodes),
         tuple(leaves),
@@ -681,6 +698,7 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
     for name in (*alg.always_read, alg.urgency_field):
         field_value("always_read/urgency.field", name)
     field_value("urgency.urgent_when", alg.urgency_field, alg.urgent_when)
+    _refs_exist(r, "urgency.first_step", (alg.urgent_first_step,), set(statements), "statement")
     targets = set(alg.node_index) | set(alg.leaf_index)
     _refs_exist(r, "start", (alg.start,), targets, "node")
     for i, node in enumerate(alg.nodes):
@@ -708,15 +726,20 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
     for i, leaf in enumerate(alg.leaves):
         path = f"leaves[{i}] ({leaf.id})"
         _refs_exist(r, f"{path}.pathway", (leaf.pathway,), set(pathways), "pathway")
-        _refs_exist(r, f"{path}.steps", leaf.steps + leaf.notes, set(statements), "statement")
+        _refs_exist(r, f"{path}.steps", leaf.steps, set(statements), "statement")
+        _refs_exist(r, f"{path}.evidence", leaf.evidence, set(statements), "statement")
         _refs_exist(r, f"{path}.gaps", leaf.gaps, set(guide.gap_index), "gap")
         alts = list(leaf.alternatives)
         for j, rule in enumerate(leaf.rules):
             field_value(f"{path}.rules[{j}]", rule.field, rule.value)
-            if rule.add_step:
-                _refs_exist(
-                    r, f"{path}.rules[{j}].add_step", (rule.add_step,), set(statements), "statement"
-                )
+            for key, value, known in (
+                ("add_step", rule.add_step, statements),
+                ("add_evidence", rule.add_evidence, statements),
+                ("add_gap", rule.add_gap, guide.gap_index),
+            ):
+                if value:
+                    what = "gap" if key == "add_gap" else "statement"
+                    _refs_exist(r, f"{path}.rules[{j}].{key}", (value,), set(known), what)
             if rule.add_alternative:
                 alts.append(rule.add_alternative)
         for alt in alts:

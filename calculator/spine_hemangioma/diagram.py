@@ -69,11 +69,14 @@ def _option(field: str, value: str) -> str:
 
 
 def _branches(node: Node) -> list[tuple[str, list[str]]]:
-    """Each target of a node once, in the data's order, with the values that lead there."""
-    targets: dict[str, list[str]] = {t: [] for t in node.branches.values()}
+    """Each target of a node once, with the values that lead there, in the options' order.
+
+    The options' order (no before yes, as in the form) is the drawing's order.
+    """
+    targets: dict[str, list[str]] = {}
     for value in _tree().algorithm.question_index[node.field].values:
-        targets[node.target(value)].append(value)
-    return [(t, values) for t, values in targets.items() if values]
+        targets.setdefault(node.target(value), []).append(value)
+    return list(targets.items())
 
 
 def rows(keep: set[str] | None = None) -> list[Row]:
@@ -94,8 +97,10 @@ def rows(keep: set[str] | None = None) -> list[Row]:
         if keep is None or element_id in keep:
             out.append(Row(element_id, element, depth, parent, answer, urgent))
         for target, values in _branches(element) if isinstance(element, Node) else ():
-            text = _or([_option(element.field, v) for v in values])
-            hot = not urgent and element.field == alg.urgency_field and alg.urgent_when in values
+            every = len(values) == len(alg.question_index[element.field].values)
+            text = "Any answer" if every else _or([_option(element.field, v) for v in values])
+            # Urgent only where every answer on the branch is the urgent one.
+            hot = not urgent and element.field == alg.urgency_field and values == [alg.urgent_when]
             visit(target, depth + 1, element_id, text + " (urgent)" * hot, urgent or hot)
 
     visit(alg.start, 0, None, "", False)
@@ -109,7 +114,15 @@ def _details(leaf: Leaf) -> list[str]:
     for rule in leaf.rules:
         label = _tree().algorithm.question_index[rule.field].label
         alt = rule.add_alternative
-        effect = f"alternative: {titles[alt.pathway]}" if alt else "one more step"
+        effect = (
+            f"alternative: {titles[alt.pathway]}"
+            if alt
+            else "one more step"
+            if rule.add_step
+            else "one more figure"
+            if rule.add_evidence
+            else "the source does not say (gap)"
+        )
         lines.append(f"If {label}: {_option(rule.field, rule.value)} — {effect}")
     return lines
 
@@ -207,7 +220,8 @@ def _svg(rows_: list[Row], highlight: set[str], title: str, desc: str) -> str:
         legend = (
             f'<g class="legend"><path class="wire" d="M{MARGIN},{MARGIN + 9} h36"/>'
             f'<text class="answer" x="{MARGIN + 44}" y="{MARGIN + 13}">dashed: the urgent branch'
-            f" ({html.escape(_option(alg.urgency_field, alg.urgent_when))})</text></g>"
+            f" ({html.escape(_option(alg.urgency_field, alg.urgent_when))}); with it, every"
+            " result starts with the urgent consultation</text></g>"
         )
     boxes = _layout(rows_, MARGIN + (LINE + GAP) * bool(legend))
     by_id = {b.row.id: b for b in boxes}

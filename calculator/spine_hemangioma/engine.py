@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
+from ._version import __version__
 from .content import Algorithm, Alternative, Content, Leaf, Node, Pathway, Source, Statement
 from .errors import AlgorithmError, check_answers
 
@@ -45,14 +46,19 @@ class Result(TypedDict):
     pathway: str
     title: str
     urgency: Literal["urgent", "routine"]
-    steps: list[Item]
+    steps: list[Item]  # actions only; the urgent consultation first when urgent
+    evidence: list[Item]  # the figures and series behind the pathway (not actions)
     alternatives: list[AlternativeItem]
     warnings: list[IdItem]
     outcomes: list[Item]
     gaps: list[IdItem]
     path: list[str]
     refs: list[int]
+    read: list[str]  # fields the decision path read (a given field in neither
+    # `read` nor `unused` was read by a pitfall only)
     unused: list[str]
+    version: str  # the decision module's version
+    source_date: str  # the source article's date, ISO 8601
     disclaimer: str
 
 
@@ -73,6 +79,8 @@ class Incomplete(TypedDict):
     urgency: Literal["urgent", "routine"] | None
     path: list[str]
     unused: list[str]
+    version: str
+    source_date: str
     disclaimer: str
 
 
@@ -153,6 +161,7 @@ class Tree:
     reach: Mapping[str, frozenset[str]]  # id -> fields that it or anything after it reads
     warning_fields: frozenset[str]
     disclaimer: str
+    source_date: str
 
     @classmethod
     def of(cls, content: Content) -> Tree:
@@ -173,6 +182,7 @@ class Tree:
             reach=_reach(elements, alg.start),
             warning_fields=frozenset({f for w in alg.warnings for f in w.when} | symptomatic),
             disclaimer=disclaimer(guide.source),
+            source_date=guide.source.updated.isoformat(),
         )
 
 
@@ -246,6 +256,8 @@ def evaluate(tree: Tree, answers: object) -> Result | Incomplete:
             urgency=urgency,
             path=w.path,
             unused=unused,
+            version=__version__,
+            source_date=tree.source_date,
             disclaimer=tree.disclaimer,
         )
     return _complete(tree, given, w, urgency=urgency, unused=unused)
@@ -253,35 +265,55 @@ def evaluate(tree: Tree, answers: object) -> Result | Incomplete:
 
 def _complete(tree: Tree, given: Answers, w: Walk, *, urgency: str, unused: list[str]) -> Result:
     leaf = w.leaf
+    alg = tree.algorithm
     pathway = tree.pathways[leaf.pathway]
     fired = [r for r in leaf.rules if given[r.field] == r.value]
-    step_ids = [*leaf.steps, *(r.add_step for r in fired if r.add_step), *leaf.notes]
+    urgent_first = [alg.urgent_first_step] if urgency == "urgent" else []
+    step_ids = [*urgent_first, *leaf.steps, *(r.add_step for r in fired if r.add_step)]
+    evidence_ids = [*leaf.evidence, *(r.add_evidence for r in fired if r.add_evidence)]
     alts = [*leaf.alternatives, *(r.add_alternative for r in fired if r.add_alternative)]
-    steps = [_copy(tree.texts[s]) for s in step_ids]
-    alternatives = [_alternative(tree, a) for a in alts]
-    warnings = [
-        IdItem(id=w.id, **_copy(tree.texts[w.id]))
-        for w in tree.algorithm.warnings
+    gap_ids = [*leaf.gaps, *(r.add_gap for r in fired if r.add_gap)]
+    warning_ids = [
+        w.id
+        for w in alg.warnings
         if all(given.get(f) == v for f, v in w.when.items())
         and w.surgical in (None, pathway.surgical)
         and w.symptomatic in (None, given.get(SYMPTOMS) in SYMPTOMATIC)
     ]
-    outcomes = [_copy(tree.texts[s]) for s in pathway.outcomes]
-    gaps = [IdItem(id=g, **_copy(tree.gaps[g])) for g in leaf.gaps]
-    parts = (steps, alternatives, warnings, outcomes, gaps)
+    # No statement twice in one result (decision.md section 4): a statement
+    # keeps its first place in this order (a pitfall stays a pitfall, never
+    # also a step or a figure), and an alternative only cites what is shown.
+    shown: set[str] = set()
+
+    def once(ids: list[str]) -> list[str]:
+        kept = [i for i in dict.fromkeys(ids) if i not in shown]
+        shown.update(kept)
+        return kept
+
+    steps = [_copy(tree.texts[s]) for s in once(step_ids)]
+    warnings = [IdItem(id=i, **_copy(tree.texts[i])) for i in once(warning_ids)]
+    evidence = [_copy(tree.texts[s]) for s in once(evidence_ids)]
+    outcomes = [_copy(tree.texts[s]) for s in once(list(pathway.outcomes))]
+    alternatives = [_alternative(tree, a, shown) for a in alts]
+    gaps = [IdItem(id=g, **_copy(tree.gaps[g])) for g in dict.fromkeys(gap_ids)]
+    parts = (steps, evidence, alternatives, warnings, outcomes, gaps)
     return Result(
         status="complete",
         pathway=pathway.id,
         title=pathway.title,
         urgency=urgency,
         steps=steps,
+        evidence=evidence,
         alternatives=alternatives,
         warnings=warnings,
         outcomes=outcomes,
         gaps=gaps,
         path=w.path,
         refs=sorted({n for part in parts for item in part for n in item["refs"]}),
+        read=sorted(w.read),
         unused=unused,
+        version=__version__,
+        source_date=tree.source_date,
         disclaimer=tree.disclaimer,
     )
 
@@ -291,12 +323,16 @@ def _copy(item: Item) -> Item:
     return Item(text=item["text"], refs=list(item["refs"]))
 
 
-def _alternative(tree: Tree, alt: Alternative) -> AlternativeItem:
-    """An alternative pathway, its text joined from the statements that justify it."""
+def _alternative(tree: Tree, alt: Alternative, shown: set[str]) -> AlternativeItem:
+    """An alternative pathway, its text joined from the statements that justify it.
+
+    A statement the result already shows (a pitfall, a step) is cited by its
+    reference numbers, not repeated: its text may then be empty.
+    """
     because = [tree.texts[s] for s in alt.because]
     return AlternativeItem(
         pathway=alt.pathway,
         title=tree.pathways[alt.pathway].title,
-        text=" ".join(b["text"] for b in because),
+        text=" ".join(tree.texts[s]["text"] for s in alt.because if s not in shown),
         refs=sorted({n for b in because for n in b["refs"]}),
     )
