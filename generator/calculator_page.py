@@ -133,6 +133,10 @@ class CaseView(TypedDict):
     urgency: str
     why: list[str]  # "question: answer" along the path
     steps: list[str]  # Markdown with citations
+    evidence: list[str]  # the figures behind the pathway, Markdown with citations
+    alternatives: list[str]  # "title: text" with citations
+    warnings: list[str]  # the pitfalls that apply, with citations
+    gaps: list[str]  # what the source does not say for this presentation
     url: str  # the calculator, pre-filled
 
 
@@ -195,7 +199,7 @@ def load_cases(path: Path = CASES_FILE) -> list[dict]:
 
 
 def cases_page(site) -> tuple[str, str, dict]:
-    """Worked cases: each conformance case as a vignette, its pathway and why."""
+    """Worked cases: each public case (cases.json) as a vignette, its pathway and why."""
     pm = site.page(CASES_PAGE)
     tree = engine.Tree.of(site.content)
     questions = site.content.algorithm.question_index
@@ -223,6 +227,15 @@ def cases_page(site) -> tuple[str, str, dict]:
                 urgency=result["urgency"],
                 why=why,
                 steps=[pm.text(s["text"]) + _cites(pm, s) for s in result["steps"]],
+                evidence=[pm.text(s["text"]) + _cites(pm, s) for s in result["evidence"]],
+                alternatives=[
+                    f"**{escape(a['title'])}**"
+                    + (": " + pm.text(a["text"]) if a["text"] else "")
+                    + _cites(pm, a)
+                    for a in result["alternatives"]
+                ],
+                warnings=[pm.text(w["text"]) + _cites(pm, w) for w in result["warnings"]],
+                gaps=[escape(g["text"]) for g in result["gaps"]],
                 url=f"{pm.link(CALCULATOR_PAGE)}?{query}",
             )
         )

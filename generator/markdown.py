@@ -11,6 +11,14 @@ from spine_hemangioma.content import INLINE_CITATION, Reference, Statement
 
 REFERENCES_PAGE = "references.md"
 UNCITED = "no reference given in the source"
+# A reference the source prints no citation for, and that could not be
+# identified, is marked where it is cited, not only in a hover text.
+UNIDENTIFIED = "not identified"
+UNIDENTIFIED_MARK = "†"
+UNIDENTIFIED_NOTE = (
+    f"{UNIDENTIFIED_MARK} marks a reference number for which the source prints no citation"
+    " and no paper could be identified."
+)
 GAP_LINE = "The source does not say."
 
 # Characters Markdown would read as markup inside a clinical sentence.
@@ -55,7 +63,8 @@ class PageMarkdown:
         ref = self.references[number]
         title = attribute(f"Reference {number}: {ref.provenance}")
         url = self.link(f"{REFERENCES_PAGE}#ref-{number}")
-        return f'[\\[{number}\\]]({url} "{title}"){{ .sh-cite }}'
+        mark = UNIDENTIFIED_MARK if ref.provenance == UNIDENTIFIED else ""
+        return f'[\\[{number}{mark}\\]]({url} "{title}"){{ .sh-cite }}'
 
     def text(self, text: str) -> str:
         """A clinical sentence, its inline "[3]" markers turned into citation links."""

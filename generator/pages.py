@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypedDict
 
@@ -17,8 +17,16 @@ from .calculator_page import (
     embed_page,
     embedding_page,
 )
-from .markdown import GAP_LINE, REFERENCES_PAGE, PageMarkdown, anchor, attribute, escape
-from .render import environment, render
+from .markdown import (
+    GAP_LINE,
+    REFERENCES_PAGE,
+    UNIDENTIFIED_NOTE,
+    PageMarkdown,
+    anchor,
+    attribute,
+    escape,
+)
+from .render import environment, long_date, render
 
 DIAGRAM_MODULE = "spine_hemangioma.diagram"
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "mkdocs.yml"
@@ -29,7 +37,8 @@ ABBREVIATIONS_FILE = "includes/abbreviations.md"
 HOME_SECTIONS = ("key-recommendation",)
 PITFALLS_SECTIONS = ("pitfalls",)
 OUTCOMES_SECTIONS = ("outcomes",)
-ALGORITHM_PREFIX = "step-"
+# The section whose subsections are the algorithm's steps (the algorithm page).
+ALGORITHM_SECTION = "management-algorithm"
 
 # A treatment page's roles, in page order, with their headings.
 ROLE_HEADINGS = {
@@ -63,10 +72,11 @@ class GeneratorError(Exception):
 
 @dataclass(frozen=True)
 class SectionView:
-    heading: str  # Markdown; "" for statements directly under the page title
+    heading: str  # Markdown; "" for statements directly under the page title or a lead-in
     level: int  # Markdown heading level
     statements: tuple[str, ...]
     lead: str | None = None
+    intro: str | None = None  # a lead-in sentence before the list (a section with no heading)
 
 
 @dataclass(frozen=True)
@@ -111,8 +121,10 @@ class Notice:
     """The source's warning, review status and disclaimer: shown on every page."""
 
     text: str
+    updated: str  # the source's date, "7 December 2025"
     review_status: str
     review_stages: tuple[str, ...]
+    unidentified_note: str  # what the † after a reference number means
     disclaimer_title: str
     disclaimer: str
     about_url: str
@@ -225,7 +237,9 @@ class _Site:
         src = self.guide.source
         notice = Notice(
             text=attribute(src.notice),
+            updated=long_date(src.updated),
             review_status=escape(src.review_status),
+            unidentified_note=escape(UNIDENTIFIED_NOTE),
             review_stages=tuple(escape(s) for s in src.review_stages),
             disclaimer_title=attribute(src.disclaimer_title),
             disclaimer=escape(src.disclaimer),
@@ -238,19 +252,21 @@ class _Site:
             notice=notice,
         )
 
-    def sections(self, pm: PageMarkdown, sections: list[Section]) -> tuple[SectionView, ...]:
-        """Article sections with their headings; a parent heading is written once."""
-        views, parents = [], set()
+    def sections(
+        self, pm: PageMarkdown, sections: list[Section], top: int = 0
+    ) -> tuple[SectionView, ...]:
+        """Article sections nested as the article nests them: a section `top` deep is an H2."""
+        views = []
         for sec in sections:
-            if sec.parent and sec.parent not in parents:
-                parents.add(sec.parent)
-                views.append(SectionView(escape(sec.parent), 2, ()))
+            shown = tuple(self.shown(pm, st) for st in sec.statements)
+            intro, shown = (shown[0], shown[1:]) if sec.heading is None else (None, shown)
             views.append(
                 SectionView(
-                    heading=escape(sec.heading),
-                    level=3 if sec.parent else 2,
-                    statements=tuple(self.shown(pm, st) for st in sec.statements),
+                    heading=escape(sec.heading) if sec.heading else "",
+                    level=2 + _depth(self.guide, sec) - top,
+                    statements=shown,
                     lead=escape(sec.lead) if sec.lead else None,
+                    intro=intro,
                 )
             )
         return tuple(views)
@@ -271,14 +287,15 @@ class _Site:
         svg = self.diagram.path_svg(pathway_id) if self.diagram else None
         return PathwayView(escape(pathway.title), link, svg)
 
-    def gap(self, pm: PageMarkdown, gap_id: str) -> GapView:
+    def gap(self, pm: PageMarkdown, gap_id: str, *, see: bool = True) -> GapView:
+        """A gap; with `see`, the statements it rests on (cited on this page)."""
         gap = self.guide.gap_index[gap_id]
         statements = self.guide.statements
-        see = tuple(
+        rests_on = tuple(
             (pm.statement(statements[s]), pm.link(f"{self.home_of[s]}#{anchor(s)}"))
-            for s in gap.see
+            for s in (gap.see if see else ())
         )
-        return GapView(gap.id, escape(gap.text), pm.link(f"gaps.md#gap-{gap.id}"), see)
+        return GapView(gap.id, escape(gap.text), pm.link(f"gaps.md#gap-{gap.id}"), rests_on)
 
     def record(self, pm: PageMarkdown, nav_title: str) -> None:
         for n in sorted(pm.cited):
@@ -289,10 +306,41 @@ def _sections_where(guide: Guide, keep: Callable[[Section], bool]) -> list[Secti
     return [sec for sec in guide.sections if keep(sec)]
 
 
-def _fixed(sec: Section) -> bool:
-    return sec.id in HOME_SECTIONS + PITFALLS_SECTIONS + OUTCOMES_SECTIONS or sec.id.startswith(
-        ALGORITHM_PREFIX
-    )
+def _ancestry(guide: Guide, sec: Section) -> list[Section]:
+    """The section and the sections it sits under, innermost first."""
+    by_id = {s.id: s for s in guide.sections}
+    chain = [sec]
+    while chain[-1].parent is not None:
+        chain.append(by_id[chain[-1].parent])
+    return chain
+
+
+def _depth(guide: Guide, sec: Section) -> int:
+    return len(_ancestry(guide, sec)) - 1
+
+
+def _in_algorithm(guide: Guide, sec: Section) -> bool:
+    return _ancestry(guide, sec)[-1].id == ALGORITHM_SECTION
+
+
+def _fixed(guide: Guide, sec: Section) -> bool:
+    own_page = HOME_SECTIONS + PITFALLS_SECTIONS + OUTCOMES_SECTIONS
+    return sec.id in own_page or _in_algorithm(guide, sec)
+
+
+def condition_of(guide: Guide, statement_id: str) -> str | None:
+    """The article's condition a statement sits under ("For ...", "If ..."), if any.
+
+    Shown beside the statement wherever it appears away from its section, so a
+    treatment keeps the source's indication (e.g. laminectomy "for cord
+    compression from intraosseous tumor causing stenosis without instability").
+    """
+    st = guide.statements[statement_id]
+    sec = next(s for s in guide.sections if s.id == st.section)
+    for outer in _ancestry(guide, sec):
+        if outer.heading and outer.heading.startswith(("For ", "If ")):
+            return outer.heading
+    return None
 
 
 def _home(site: _Site) -> tuple[str, str, HomeContext]:
@@ -336,19 +384,16 @@ def _article(
         raise GeneratorError(f"{path}: no section of guide.toml belongs on this page")
     pm = site.page(path)
     first, rest = sections[0], sections[1:]
-    if first.parent:
-        # Steps of the algorithm: their shared parent is the page title, so
-        # each step is a section of the page (one level up).
-        views = tuple(replace(v, level=v.level - 1) for v in site.sections(pm, sections)[1:])
-        title = escape(first.parent)
-    else:
-        intro = SectionView(
-            "",
-            2,
-            tuple(site.shown(pm, st) for st in first.statements),
-            escape(first.lead) if first.lead else None,
-        )
-        title, views = escape(first.heading), (intro, *site.sections(pm, rest))
+    # The first section's heading is the page's title; its statements open the page.
+    intro = SectionView(
+        "",
+        2,
+        tuple(site.shown(pm, st) for st in first.statements),
+        escape(first.lead) if first.lead else None,
+    )
+    # Sections under the first one (the algorithm's steps) are the page's H2s.
+    top = _depth(site.guide, first) + any(s.parent == first.id for s in rest)
+    title, views = escape(first.heading or ""), (intro, *site.sections(pm, rest, top))
     context = ArticleContext(**site.base(pm, nav_title, title), sections=views)
     return pm, context
 
@@ -362,7 +407,7 @@ def _plain_article(
 
 
 def _algorithm(site: _Site) -> tuple[str, str, AlgorithmContext]:
-    steps = _sections_where(site.guide, lambda s: s.id.startswith(ALGORITHM_PREFIX))
+    steps = _sections_where(site.guide, lambda s: _in_algorithm(site.guide, s))
     pm, article = _article(site, "algorithm.md", "Management algorithm", steps)
     diagram = site.diagram
     context = AlgorithmContext(
@@ -389,13 +434,30 @@ def _treatment_index(site: _Site) -> tuple[str, str, TreatmentIndexContext]:
 def _treatment(site: _Site, index: int) -> tuple[str, str, TreatmentContext]:
     treatment = site.guide.treatments[index]
     pm = site.page(f"treatments/{treatment.id}.md")
-    statements = site.guide.statements
+    guide = site.guide
+
+    def line(statement_id: str) -> str:
+        # Away from its section, a statement keeps the article's condition.
+        text = pm.statement(guide.statements[statement_id])
+        condition = condition_of(guide, statement_id)
+        return f"*{escape(condition)}:* {text}" if condition else text
+
     roles = tuple(
-        RoleView(heading, tuple(pm.statement(statements[s]) for s in getattr(treatment, role)))
+        RoleView(heading, tuple(line(s) for s in getattr(treatment, role)))
         for role, heading in ROLE_HEADINGS.items()
     )
     shown = {s for role in ROLE_HEADINGS for s in getattr(treatment, role)}
-    gaps = tuple(site.gap(pm, g.id) for g in site.guide.gaps if shown & set(g.see))
+    # The gaps that concern it: those of the algorithm's leaves that end in or
+    # offer its pathways, and those resting on a statement the page shows.
+    leaf_gaps = {
+        g
+        for leaf in site.content.algorithm.leaves
+        if {leaf.pathway, *(a.pathway for a in leaf.alternatives)} & set(treatment.pathways)
+        for g in (*leaf.gaps, *(r.add_gap for r in leaf.rules if r.add_gap))
+    }
+    gaps = tuple(  # each links to the gaps page, which shows what it rests on
+        site.gap(pm, g.id, see=False) for g in guide.gaps if g.id in leaf_gaps or shown & set(g.see)
+    )
     context = TreatmentContext(
         **site.base(pm, treatment.title, escape(treatment.title)),
         roles=roles,
@@ -479,7 +541,7 @@ def page_contexts(
             site,
             "clinical-context.md",
             "Clinical context",
-            _sections_where(guide, lambda s: not _fixed(s)),
+            _sections_where(guide, lambda s: not _fixed(guide, s)),
         ),
         _algorithm(site),
         _plain_article(

@@ -61,7 +61,7 @@ CASES = [
         f"{CORPECTOMY}\nrefs = [5]",
         f"{CORPECTOMY}\nrefs = [6]",
         [
-            "guide.toml: sections[7].statements[0] (corpectomy): cites reference 6,"
+            "guide.toml: sections[8].statements[0] (corpectomy): cites reference 6,"
             " which does not exist; references: 1, 2, 3, 4, 5"
         ],
     ),
@@ -71,7 +71,7 @@ CASES = [
         f"{PAIN_RELIEF} [3]",
         f"{PAIN_RELIEF} [7]",
         [
-            "guide.toml: sections[15].statements[0] (outcome-pain-relief): cites reference 7,"
+            "guide.toml: sections[18].statements[0] (outcome-pain-relief): cites reference 7,"
             " which does not exist; references: 1, 2, 3, 4, 5"
         ],
     ),
@@ -93,7 +93,7 @@ CASES = [
         "guide.toml",
         f"{OFFER_VP}\nrefs = [3]",
         OFFER_VP,
-        [f"guide.toml: sections[12].statements[0].refs: {MISSING_REFS}"],
+        [f"guide.toml: sections[15].statements[0].refs: {MISSING_REFS}"],
     ),
     (
         "wrong-type",
@@ -176,7 +176,7 @@ CASES = [
         "guide.toml",
         f"{OFFER_VP}\nrefs = [3]",
         f'{OFFER_VP}\nrefs = [3, "4"]',
-        ["guide.toml: sections[12].statements[0].refs[1]: expected a whole number, found text '4'"],
+        ["guide.toml: sections[15].statements[0].refs[1]: expected a whole number, found text '4'"],
     ),
     # --- guide.toml: each kind of entry unusable, once (nothing that names it is
     # reported as unknown: cross-references wait for both files to read cleanly)
@@ -232,7 +232,7 @@ CASES = [
         f"{OFFER_VP}\nrefs = [3]",
         f"{OFFER_VP}\nrefs = [3]\nuncited = true",
         [
-            "guide.toml: sections[12].statements[0].uncited: is true, but the statement"
+            "guide.toml: sections[15].statements[0].uncited: is true, but the statement"
             " cites [3]; keep one of the two"
         ],
     ),

@@ -27,6 +27,7 @@ from generator.write import write_pages
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTENT = load()
 GUIDE = CONTENT.guide
+GUIDE_REFS = {r.number: r for r in GUIDE.references}
 # The guide's pages; the embed page (no navigation, for iframes) has its own tests.
 PAGES = [p for p in render_pages(CONTENT) if not p.startswith("includes/") and p != EMBED_PAGE]
 
@@ -240,9 +241,13 @@ def test_citation_links_resolve(site, build):
                 assert parts.fragment in ids, f"{page}: link {href} → no #{parts.fragment}"
             if "sh-cite" in classes:
                 checked += 1
-                assert re.fullmatch(r"\[\d+\]", text), f"{page}: citation text {text!r}"
+                # A reference the source does not identify carries a visible mark.
+                number = re.fullmatch(r"\[(\d+)(†?)\]", text)
+                assert number, f"{page}: citation text {text!r}"
+                unidentified = GUIDE_REFS[int(number[1])].provenance == "not identified"
+                assert bool(number[2]) == unidentified, f"{page}: citation text {text!r}"
                 assert target == "references/index.html", href
-                assert parts.fragment == f"ref-{text[1:-1]}", href
+                assert parts.fragment == f"ref-{number[1]}", href
     assert checked > 50
 
 
@@ -318,12 +323,74 @@ def test_treatment_pages_have_every_role_and_explicit_gaps(site):
                 assert GUIDE.statements[sid].text in doc.article, (t.id, sid)
 
 
-def test_algorithm_page_has_the_three_steps(site):
+def test_algorithm_page_has_the_three_steps_nested_as_the_source(site):
     doc = site["algorithm.md"]
-    headings = [b.text.rstrip("¶").strip() for b in doc.blocks if b.tag == "h2"]
-    steps = [s.heading for s in GUIDE.sections if s.id.startswith("step-")]
-    assert headings[: len(steps)] == steps
-    assert [h.split(":")[0] for h in steps] == ["Step 1", "Step 2", "Step 2", "Step 3"]
+    heads = [(b.tag, b.text.rstrip("¶").strip()) for b in doc.blocks if b.tag in {"h2", "h3"}]
+    assert heads[:5] == [
+        ("h2", "Step 1: Accurate Diagnosis"),
+        ("h2", "Step 2: Assess for Neurological Compromise"),
+        ("h3", "If neurological deficit present"),
+        ("h3", "If pain only without deficit"),
+        ("h2", "Step 3: Asymptomatic Lesions"),
+    ]
+
+
+def test_clinical_context_keeps_the_sources_nesting(site):
+    """The deficit section holds the surgical approach (its three conditions) and the
+    role of embolization; embolization alone is a lead-in, not a heading of its own."""
+    doc = site["clinical-context.md"]
+    heads = [(b.tag, b.text.rstrip("¶").strip()) for b in doc.blocks if b.tag[:1] == "h"]
+    assert heads[1:] == [
+        ("h2", "For Painful Hemangiomas without Neurological Deficit"),
+        ("h2", "For Hemangiomas with Neurological Deficit or Cord Compression"),
+        ("h3", "Surgical Approach Based on Tumor Characteristics"),
+        ("h4", "For cord compression from intraosseous tumor causing stenosis without instability"),
+        (
+            "h4",
+            "For aggressive hemangiomas with extraosseous extension or circumferential involvement",
+        ),
+        ("h4", "For cervical spine involvement"),
+        ("h3", "Critical Role of Preoperative Embolization"),
+        ("h2", "Radiation Therapy"),
+    ]
+    assert "Transarterial Embolization Alone" not in [h for _, h in heads]
+
+
+@pytest.mark.parametrize(
+    ("treatment", "condition", "statement"),
+    [
+        ("laminectomy", "For cord compression from intraosseous tumor causing stenosis"
+         " without instability", "Embolization followed by laminectomy"),
+        ("vertebrectomy", "For aggressive hemangiomas with extraosseous extension",
+         "Complete intralesional spondylectomy"),
+        ("vertebroplasty", "If pain only without deficit", "Offer vertebroplasty as first-line"),
+    ],
+)  # fmt: skip
+def test_a_treatment_keeps_the_sources_condition(site, treatment, condition, statement):
+    doc = site[f"treatments/{treatment}.md"]
+    line = next(b.text for b in doc.blocks if b.tag == "li" and statement in b.text)
+    assert line.startswith(condition), line
+
+
+def test_vertebroplasty_page_keeps_without_compromise_or_instability(site):
+    doc = site["treatments/vertebroplasty.md"]
+    assert "for lesions without neurological compromise or instability. [1]" in doc.article
+
+
+def test_every_page_shows_the_sources_date_and_the_unidentified_mark(site):
+    for page, doc in site.items():
+        assert "Source last updated: 7 December 2025." in doc.article, page
+        assert "† marks a reference number" in doc.article, page
+
+
+def test_each_treatment_page_lists_the_gaps_of_its_pathways(site):
+    alg = CONTENT.algorithm
+    for t in GUIDE.treatments:
+        doc = site[f"treatments/{t.id}.md"]
+        for leaf in alg.leaves:
+            if leaf.pathway in t.pathways:
+                for g in (*leaf.gaps, *(r.add_gap for r in leaf.rules if r.add_gap)):
+                    assert GUIDE.gap_index[g].text in doc.article, (t.id, g)
 
 
 def test_gaps_page_lists_every_gap(site):

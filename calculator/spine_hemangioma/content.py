@@ -75,9 +75,9 @@ class Statement:
 @dataclass(frozen=True)
 class Section:
     id: str
-    heading: str
+    heading: str | None  # None: a lead-in sentence and its bullets, under the heading before
     statements: tuple[Statement, ...]
-    parent: str | None = None
+    parent: str | None = None  # the id of the (earlier) section this one sits under
     lead: str | None = None
 
 
@@ -430,8 +430,8 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
         t = r.table(
             item,
             path,
-            {"id": str, "heading": str, "statements": "tables"},
-            {"parent": str, "lead": str},
+            {"id": str, "statements": "tables"},
+            {"heading": str, "parent": str, "lead": str},
         )
         if not t:
             continue
@@ -468,7 +468,7 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
                 )
             statements.append(st)
         sections.append(
-            Section(t["id"], t["heading"], tuple(statements), t.get("parent"), t.get("lead"))
+            Section(t["id"], t.get("heading"), tuple(statements), t.get("parent"), t.get("lead"))
         )
 
     gaps = [
@@ -517,6 +517,17 @@ def _check_guide(guide: Guide, raw: dict, r: _Reader) -> None:
                         f"cites reference {n}, which does not exist;"
                         f" references: {', '.join(map(str, sorted(known_refs)))}",
                     )
+    earlier: set[str] = set()
+    for i, sec in enumerate(guide.sections):
+        # The article's nesting: a parent comes first, so the nesting has no cycle.
+        if sec.parent is not None and sec.parent not in earlier:
+            _refs_exist(r, f"sections[{i}].parent", (sec.parent,), earlier, "earlier section")
+        if sec.heading is None and (sec.parent is None or not sec.statements):
+            r.error(
+                f"sections[{i}].heading",
+                "missing; only a lead-in under a parent section, with statements, has none",
+            )
+        earlier.add(sec.id)
     known = set(ids)
     for i, gap in enumerate(guide.gaps):
         _refs_exist(r, f"gaps[{i}].see", gap.see, known, "statement")
