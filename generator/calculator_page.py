@@ -136,6 +136,7 @@ class CaseView(TypedDict):
     evidence: list[str]  # the figures behind the pathway, Markdown with citations
     alternatives: list[str]  # "title: text" with citations
     warnings: list[str]  # the pitfalls that apply, with citations
+    outcomes: list[str]  # expected outcomes, with citations
     gaps: list[str]  # what the source does not say for this presentation
     url: str  # the calculator, pre-filled
 
@@ -235,6 +236,7 @@ def cases_page(site) -> tuple[str, str, dict]:
                     for a in result["alternatives"]
                 ],
                 warnings=[pm.text(w["text"]) + _cites(pm, w) for w in result["warnings"]],
+                outcomes=[pm.text(o["text"]) + _cites(pm, o) for o in result["outcomes"]],
                 gaps=[escape(g["text"]) for g in result["gaps"]],
                 url=f"{pm.link(CALCULATOR_PAGE)}?{query}",
             )

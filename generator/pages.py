@@ -20,6 +20,7 @@ from .calculator_page import (
 from .markdown import (
     GAP_LINE,
     REFERENCES_PAGE,
+    UNCITED,
     UNIDENTIFIED_NOTE,
     PageMarkdown,
     anchor,
@@ -259,13 +260,13 @@ class _Site:
         views = []
         for sec in sections:
             shown = tuple(self.shown(pm, st) for st in sec.statements)
-            intro, shown = (shown[0], shown[1:]) if sec.heading is None else (None, shown)
+            intro, shown = (shown[0], shown[1:]) if sec.lead_in and shown else (None, shown)
             views.append(
                 SectionView(
                     heading=escape(sec.heading) if sec.heading else "",
                     level=2 + _depth(self.guide, sec) - top,
                     statements=shown,
-                    lead=escape(sec.lead) if sec.lead else None,
+                    lead=_lead(sec),
                     intro=intro,
                 )
             )
@@ -278,7 +279,9 @@ class _Site:
 
     def pathway(self, pm: PageMarkdown, pathway_id: str) -> PathwayView:
         pathway = self.content.algorithm.pathway_index[pathway_id]
-        treatment = next((t for t in self.guide.treatments if pathway_id in t.pathways), None)
+        # The most specific page: of the treatments that cover it, the one covering fewest.
+        covering = [t for t in self.guide.treatments if pathway_id in t.pathways]
+        treatment = min(covering, key=lambda t: len(t.pathways), default=None)
         link = (
             LinkView(escape(treatment.title), pm.link(f"treatments/{treatment.id}.md"))
             if treatment and pm.path != f"treatments/{treatment.id}.md"
@@ -328,19 +331,11 @@ def _fixed(guide: Guide, sec: Section) -> bool:
     return sec.id in own_page or _in_algorithm(guide, sec)
 
 
-def condition_of(guide: Guide, statement_id: str) -> str | None:
-    """The article's condition a statement sits under ("For ...", "If ..."), if any.
-
-    Shown beside the statement wherever it appears away from its section, so a
-    treatment keeps the source's indication (e.g. laminectomy "for cord
-    compression from intraosseous tumor causing stenosis without instability").
-    """
-    st = guide.statements[statement_id]
-    sec = next(s for s in guide.sections if s.id == st.section)
-    for outer in _ancestry(guide, sec):
-        if outer.heading and outer.heading.startswith(("For ", "If ")):
-            return outer.heading
-    return None
+def _lead(sec: Section) -> str | None:
+    """The article's connecting sentence; it prints no reference number for it."""
+    if not sec.lead:
+        return None
+    return f'{escape(sec.lead)} <span class="sh-uncited">({UNCITED})</span>'
 
 
 def _home(site: _Site) -> tuple[str, str, HomeContext]:
@@ -389,7 +384,7 @@ def _article(
         "",
         2,
         tuple(site.shown(pm, st) for st in first.statements),
-        escape(first.lead) if first.lead else None,
+        _lead(first),
     )
     # Sections under the first one (the algorithm's steps) are the page's H2s.
     top = _depth(site.guide, first) + any(s.parent == first.id for s in rest)
@@ -439,24 +434,23 @@ def _treatment(site: _Site, index: int) -> tuple[str, str, TreatmentContext]:
     def line(statement_id: str) -> str:
         # Away from its section, a statement keeps the article's condition.
         text = pm.statement(guide.statements[statement_id])
-        condition = condition_of(guide, statement_id)
+        condition = guide.condition_of(statement_id)
         return f"*{escape(condition)}:* {text}" if condition else text
 
     roles = tuple(
         RoleView(heading, tuple(line(s) for s in getattr(treatment, role)))
         for role, heading in ROLE_HEADINGS.items()
     )
-    shown = {s for role in ROLE_HEADINGS for s in getattr(treatment, role)}
-    # The gaps that concern it: those of the algorithm's leaves that end in or
-    # offer its pathways, and those resting on a statement the page shows.
-    leaf_gaps = {
+    # The gaps that concern it: those of the algorithm's leaves that end in its
+    # pathways, and those the treatment names (`gaps`).
+    concern = set(treatment.gaps) | {
         g
         for leaf in site.content.algorithm.leaves
-        if {leaf.pathway, *(a.pathway for a in leaf.alternatives)} & set(treatment.pathways)
+        if leaf.pathway in treatment.pathways
         for g in (*leaf.gaps, *(r.add_gap for r in leaf.rules if r.add_gap))
     }
     gaps = tuple(  # each links to the gaps page, which shows what it rests on
-        site.gap(pm, g.id, see=False) for g in guide.gaps if g.id in leaf_gaps or shown & set(g.see)
+        site.gap(pm, g.id, see=False) for g in guide.gaps if g.id in concern
     )
     context = TreatmentContext(
         **site.base(pm, treatment.title, escape(treatment.title)),

@@ -36,7 +36,8 @@ SJS_CITATION = (
     ' *Scandinavian Journal of Surgery* (SJS), 2011."\n'
 )
 ALTERNATIVE_CONSERVATIVE = (
-    'alternatives = [{ pathway = "conservative", because = ["not-all-pain-needs-surgery"] }]'
+    'alternatives = [{ pathway = "conservative", because = ["not-all-pain-needs-surgery"],'
+    ' gap = "conservative-details" }]'
 )
 FRACTURE_STEP = 'value = "yes", add_evidence = "vertebroplasty-fracture" }'
 RECURRENT_BRANCHES = 'branches = { yes = "pain-radiation", no = "pain-preference" }'
@@ -167,8 +168,8 @@ CASES = [
     (
         "list-item-not-a-table",
         "algorithm.toml",
-        f'gaps = ["radiation-outcomes"]\n{ALTERNATIVE_CONSERVATIVE}',
-        'gaps = ["radiation-outcomes"]\nalternatives = ["conservative"]',
+        f'gaps = ["radiation-outcomes", "recurrent-pain"]\n{ALTERNATIVE_CONSERVATIVE}',
+        'gaps = ["radiation-outcomes", "recurrent-pain"]\nalternatives = ["conservative"]',
         ["algorithm.toml: leaves[9].alternatives[0]: expected a table, found text 'conservative'"],
     ),
     (
@@ -206,7 +207,7 @@ CASES = [
         "guide.toml",
         'see = ["corpectomy"]',
         'see = "corpectomy"',
-        ["guide.toml: gaps[7].see: expected a list of texts, found text 'corpectomy'"],
+        ["guide.toml: gaps[10].see: expected a list of texts, found text 'corpectomy'"],
     ),
     (
         "treatment-unusable",

@@ -79,6 +79,11 @@ class Section:
     statements: tuple[Statement, ...]
     parent: str | None = None  # the id of the (earlier) section this one sits under
     lead: str | None = None
+    # The heading is the indication of the statements under it ("For cord
+    # compression ... without instability"): kept with them wherever they appear.
+    condition: bool = False
+    # The first statement is the lead-in of the others (always so without a heading).
+    lead_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class Treatment:
     outcomes: tuple[str, ...]
     complications: tuple[str, ...]
     pitfalls: tuple[str, ...]
+    gaps: tuple[str, ...] = ()  # besides those of its pathways' leaves
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,14 @@ class Guide:
     @property
     def gap_index(self) -> dict[str, Gap]:
         return {g.id: g for g in self.gaps}
+
+    def condition_of(self, statement_id: str) -> str | None:
+        """The heading that is a statement's indication (a `condition` section), if any."""
+        by_id = {sec.id: sec for sec in self.sections}
+        sec = by_id[self.statements[statement_id].section]
+        while sec.heading is None and sec.parent is not None:  # a lead-in: its parent's
+            sec = by_id[sec.parent]
+        return sec.heading if sec.condition else None
 
 
 @dataclass(frozen=True)
@@ -169,6 +183,7 @@ class Node:
 class Alternative:
     pathway: str
     because: tuple[str, ...]  # statement ids
+    gap: str | None = None  # what the source does not say of it (a gap id)
 
 
 # What a leaf rule can add to a result when its field has its value.
@@ -186,6 +201,9 @@ class LeafRule:
     add_alternative: Alternative | None = None
     add_evidence: str | None = None  # a statement id (a figure or series)
     add_gap: str | None = None  # a gap id
+    # Replaces the pathway's title when the rule fires: a result that is a gap
+    # says so in its title (decision.md section 2).
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -431,7 +449,7 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
             item,
             path,
             {"id": str, "statements": "tables"},
-            {"heading": str, "parent": str, "lead": str},
+            {"heading": str, "parent": str, "lead": str, "condition": bool, "lead_in": bool},
         )
         if not t:
             continue
@@ -468,7 +486,15 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
                 )
             statements.append(st)
         sections.append(
-            Section(t["id"], t.get("heading"), tuple(statements), t.get("parent"), t.get("lead"))
+            Section(
+                t["id"],
+                t.get("heading"),
+                tuple(statements),
+                t.get("parent"),
+                t.get("lead"),
+                condition=t.get("condition", False),
+                lead_in=t.get("lead_in", False) or "heading" not in t,
+            )
         )
 
     gaps = [
@@ -480,7 +506,9 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
     treatments = []
     for path, item in r.array(raw, "treatments", ""):
         roles = dict.fromkeys(TREATMENT_ROLES, "strs")
-        t = r.table(item, path, {"id": str, "title": str, "pathways": "strs", **roles}, {})
+        t = r.table(
+            item, path, {"id": str, "title": str, "pathways": "strs", **roles}, {"gaps": "strs"}
+        )
         if t:
             treatments.append(
                 Treatment(**{k: tuple(v) if isinstance(v, list) else v for k, v in t.items()})
@@ -534,6 +562,7 @@ def _check_guide(guide: Guide, raw: dict, r: _Reader) -> None:
     for i, t in enumerate(guide.treatments):
         for role in TREATMENT_ROLES:
             _refs_exist(r, f"treatments[{i}].{role}", getattr(t, role), known, "statement")
+        _refs_exist(r, f"treatments[{i}].gaps", t.gaps, set(guide.gap_index), "gap")
 
 
 def _unique(r: _Reader, path: str, values: list[str], key: str) -> None:
@@ -601,7 +630,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
     ]
 
     def alternative(t: dict, key: str) -> Alternative:
-        return Alternative(t[key], tuple(t.get("because", ())))
+        return Alternative(t[key], tuple(t.get("because", ())), t.get("gap"))
 
     leaves = []
     for path, item in r.array(raw, "leaves", ""):
@@ -616,7 +645,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
         alts = [
             alternative(a, "pathway")
             for apath, aitem in r.array(t, "alternatives", f"{path}.")
-            if (a := r.table(aitem, apath, {"pathway": str, "because": "strs"}, {}))
+            if (a := r.table(aitem, apath, {"pathway": str, "because": "strs"}, {"gap": str}))
         ]
         rules = []
         for rpath, ritem in r.array(t, "rules", f"{path}."):
@@ -624,7 +653,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
                 ritem,
                 rpath,
                 {"id": str, "field": str, "value": str},
-                {**dict.fromkeys(RULE_EFFECTS, str), "because": "strs"},
+                {**dict.fromkeys(RULE_EFFECTS, str), "because": "strs", "gap": str, "title": str},
             )
             if not rule:
                 continue
@@ -642,6 +671,7 @@ def _read_algorithm(raw: dict, r: _Reader) -> Algorithm:
                     add_alternative=alt,
                     add_evidence=rule.get("add_evidence"),
                     add_gap=rule.get("add_gap"),
+                    title=rule.get("title"),
                 )
             )
         leaves.append(
@@ -758,6 +788,8 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
             _refs_exist(
                 r, f"{path}.alternatives.because", alt.because, set(statements), "statement"
             )
+            if alt.gap is not None:
+                _refs_exist(r, f"{path}.alternatives.gap", (alt.gap,), set(guide.gap_index), "gap")
     for i, p in enumerate(alg.pathways):
         _refs_exist(r, f"pathways[{i}].outcomes", p.outcomes, set(statements), "statement")
     for i, w in enumerate(alg.warnings):

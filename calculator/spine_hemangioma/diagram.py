@@ -99,6 +99,8 @@ def rows(keep: set[str] | None = None) -> list[Row]:
         for target, values in _branches(element) if isinstance(element, Node) else ():
             every = len(values) == len(alg.question_index[element.field].values)
             text = "Any answer" if every else _or([_option(element.field, v) for v in values])
+            if every and element.field == alg.urgency_field:
+                text += f" ({_option(element.field, alg.urgent_when)}: urgent)"
             # Urgent only where every answer on the branch is the urgent one.
             hot = not urgent and element.field == alg.urgency_field and values == [alg.urgent_when]
             visit(target, depth + 1, element_id, text + " (urgent)" * hot, urgent or hot)
@@ -114,17 +116,23 @@ def _details(leaf: Leaf) -> list[str]:
     for rule in leaf.rules:
         label = _tree().algorithm.question_index[rule.field].label
         alt = rule.add_alternative
+        texts = _tree().texts
         effect = (
             f"alternative: {titles[alt.pathway]}"
             if alt
-            else "one more step"
+            else f"adds: {_cited(texts[rule.add_step])}"
             if rule.add_step
-            else "one more figure"
+            else f"adds: {_cited(texts[rule.add_evidence])}"
             if rule.add_evidence
-            else "the source does not say (gap)"
+            else "the source does not say which applies (gap)"
         )
         lines.append(f"If {label}: {_option(rule.field, rule.value)} — {effect}")
     return lines
+
+
+def _cited(item: dict) -> str:
+    """A statement's text with its reference numbers, as plain text."""
+    return f"{item['text']} [{', '.join(map(str, item['refs']))}]"
 
 
 def _label(element: Node | Leaf) -> str:
@@ -245,7 +253,7 @@ def _svg(rows_: list[Row], highlight: set[str], title: str, desc: str) -> str:
 def algorithm_svg(highlight: Sequence[str] = ()) -> str:
     """The whole algorithm as SVG; the ids in `highlight` (a result's path) get class "on"."""
     all_rows = rows()
-    questions = sum(isinstance(r.element, Node) for r in all_rows)
+    questions = len({r.element.field for r in all_rows if isinstance(r.element, Node)})
     pathways = len({r.element.pathway for r in all_rows if isinstance(r.element, Leaf)})
     desc = (
         f"{questions} questions lead to {pathways} pathways. Pointed boxes are questions,"

@@ -177,7 +177,7 @@ class Tree:
             algorithm=alg,
             elements=elements,
             pathways=alg.pathway_index,
-            texts={sid: _text(st) for sid, st in statements.items()},
+            texts={sid: _text(st, guide.condition_of(sid)) for sid, st in statements.items()},
             gaps=gaps,
             reach=_reach(elements, alg.start),
             warning_fields=frozenset({f for w in alg.warnings for f in w.when} | symptomatic),
@@ -191,9 +191,11 @@ def disclaimer(source: Source) -> str:
     return f"{source.notice}. {source.disclaimer}"
 
 
-def _text(st: Statement) -> Item:
+def _text(st: Statement, condition: str | None) -> Item:
+    """A statement as a result shows it: with its label, or with the article's
+    condition for it ("For cord compression ... without instability: ...")."""
     text = f"{st.label} — {st.text}" if st.label else st.text
-    return Item(text=text, refs=list(st.all_refs))
+    return Item(text=f"{condition}: {text}" if condition else text, refs=list(st.all_refs))
 
 
 def _reach(elements: Mapping[str, object], start: str) -> dict[str, frozenset[str]]:
@@ -268,6 +270,7 @@ def _complete(tree: Tree, given: Answers, w: Walk, *, urgency: str, unused: list
     alg = tree.algorithm
     pathway = tree.pathways[leaf.pathway]
     fired = [r for r in leaf.rules if given[r.field] == r.value]
+    title = next((r.title for r in fired if r.title), pathway.title)
     urgent_first = [alg.urgent_first_step] if urgency == "urgent" else []
     step_ids = [*urgent_first, *leaf.steps, *(r.add_step for r in fired if r.add_step)]
     evidence_ids = [*leaf.evidence, *(r.add_evidence for r in fired if r.add_evidence)]
@@ -300,7 +303,7 @@ def _complete(tree: Tree, given: Answers, w: Walk, *, urgency: str, unused: list
     return Result(
         status="complete",
         pathway=pathway.id,
-        title=pathway.title,
+        title=title,
         urgency=urgency,
         steps=steps,
         evidence=evidence,
@@ -327,12 +330,15 @@ def _alternative(tree: Tree, alt: Alternative, shown: set[str]) -> AlternativeIt
     """An alternative pathway, its text joined from the statements that justify it.
 
     A statement the result already shows (a pitfall, a step) is cited by its
-    reference numbers, not repeated: its text may then be empty.
+    reference numbers, not repeated. Its `gap` (what the source does not say of
+    that alternative) follows the statements.
     """
     because = [tree.texts[s] for s in alt.because]
+    gap = [tree.gaps[alt.gap]] if alt.gap else []
+    texts = [tree.texts[s]["text"] for s in alt.because if s not in shown]
     return AlternativeItem(
         pathway=alt.pathway,
         title=tree.pathways[alt.pathway].title,
-        text=" ".join(tree.texts[s]["text"] for s in alt.because if s not in shown),
-        refs=sorted({n for b in because for n in b["refs"]}),
+        text=" ".join(texts + [g["text"] for g in gap]),
+        refs=sorted({n for b in because + gap for n in b["refs"]}),
     )
