@@ -1,7 +1,8 @@
 """Command line: `python -m generator build` and `python -m generator serve`.
 
 The only place where an exception becomes a message and an exit code:
-0 built, 1 the build failed, 2 the content is invalid (nothing written).
+0 built, 1 the build failed, 2 the content is invalid (nothing written),
+130 interrupted (Ctrl-C; the previous site/ left as it was).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from urllib.parse import urlsplit
 
 from spine_hemangioma.content import ContentError
 
-from .build import CONTENT_ENV, REPO_ROOT, Project, build, load_content, log, mkdocs_env
+from .build import build, load_content
+from .context import CONTENT_ENV, REPO_ROOT, Project, log, mkdocs_env
 from .pages import GeneratorError
 
 EXIT_FAILED = 1
 EXIT_INVALID_CONTENT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except (GeneratorError, OSError) as exc:
         print(f"generator: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        site = getattr(args, "site_dir", Project.site_dir)
+        print(f"generator: interrupted; {site} left as it was", file=sys.stderr)
+        return EXIT_INTERRUPTED
     log("next: `make serve` to preview, or open site/index.html through a web server")
     return 0
 

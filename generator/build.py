@@ -2,58 +2,30 @@
 
 `build()` reads top to bottom as the pipeline. The content is loaded and every
 page rendered before anything is written, so invalid content changes nothing.
-Then each step of `STEPS` runs in order.
+Then each step of `STEPS` runs in order. mkdocs builds into a staging folder
+and the last step renames it into place (generator/publish.py): a build that
+fails or is interrupted leaves the previous site/ as it was.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from spine_hemangioma.content import CONTENT_DIR, Content, load_from
+from spine_hemangioma.content import Content, load_from
 
 from .calculator_assets import install_calculator_assets
+from .context import CONTENT_ENV, REPO_ROOT, BuildContext, Project, Step, log, mkdocs_env
 from .csp import add_csp
 from .offline import build_offline_bundle
 from .pages import GeneratorError, load_diagram, render_pages
+from .publish import discard_stage, publish_site, stage_site
 from .write import write_pages
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# The mkdocs hook reads the content folder from here (see generator/hooks.py).
-CONTENT_ENV = "GUIDE_CONTENT"
-# Same value as the Makefile's: a build run by hand gives the same bytes.
-DEFAULT_SOURCE_DATE_EPOCH = "1765065600"
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where the build reads and writes."""
-
-    content_dir: Path = CONTENT_DIR
-    docs_dir: Path = REPO_ROOT / "docs"
-    site_dir: Path = REPO_ROOT / "site"
-    config_file: Path = REPO_ROOT / "mkdocs.yml"
-
-
-@dataclass(frozen=True)
-class BuildContext:
-    """What every step gets: the paths, the validated content, the rendered pages."""
-
-    project: Project
-    content: Content
-    pages: dict[str, str]  # path under docs/ -> Markdown
-
-
-Step = Callable[[BuildContext], None]
-
-
-def log(message: str) -> None:
-    print(f"generator: {message}", file=sys.stderr, flush=True)
+# generator/hooks.py reads CONTENT_ENV from here (until it is gone: issue 17).
+__all__ = ["CONTENT_ENV", "STEPS", "BuildContext", "Project", "build", "load_content"]
 
 
 def load_content(content_dir: Path) -> Content:
@@ -67,21 +39,18 @@ def write_docs(ctx: BuildContext) -> None:
     log(f"{len(ctx.pages)} pages in {ctx.project.docs_dir} ({len(changed)} changed)")
 
 
-def mkdocs_env(project: Project) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
-    # The end-of-life banner of mkdocs-material would bury the build's own messages.
-    env.setdefault("NO_MKDOCS_2_WARNING", "1")
-    env[CONTENT_ENV] = str(project.content_dir)
-    return env
-
-
 def run_mkdocs(ctx: BuildContext) -> None:
-    """`mkdocs build --strict`: a warning (broken link or anchor, page off the nav) fails it."""
+    """`mkdocs build --strict` into the staging folder: a warning (broken link or
+    anchor, page off the nav) fails it."""
     project = ctx.project
+    site_dir = ctx.stage_dir or project.site_dir
     args = [sys.executable, "-m", "mkdocs", "build", "--strict"]
-    args += ["--config-file", str(project.config_file), "--site-dir", str(project.site_dir)]
-    proc = subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False)
+    args += ["--config-file", str(project.config_file), "--site-dir", str(site_dir)]
+    # Its own session: Ctrl-C reaches the build alone, which stops mkdocs and
+    # prints one line, instead of mkdocs printing a traceback of its own.
+    proc = subprocess.run(
+        args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False, start_new_session=True
+    )
     if proc.returncode != 0:
         raise GeneratorError(f"mkdocs build --strict failed (exit {proc.returncode}); see above")
 
@@ -93,19 +62,25 @@ STEPS: list[Step] = [
     run_mkdocs,
     add_csp,
     build_offline_bundle,
+    publish_site,
 ]
 
 
 def build(project: Project | None = None) -> BuildContext:
-    """Load, render, then run every step; raises ContentError or GeneratorError."""
+    """Load, render, then run every step; raises ContentError or GeneratorError
+    (KeyboardInterrupt passes through), site/ untouched unless every step passed."""
     project = project or Project()
     started = time.monotonic()
     content = load_content(project.content_dir)
     pages = render_pages(content, load_diagram())
-    ctx = BuildContext(project, content, pages)
-    for step in STEPS:
-        step_started = time.monotonic()
-        step(ctx)
-        log(f"{step.__name__} done in {time.monotonic() - step_started:.1f} s")
+    ctx = BuildContext(project, content, pages, stage_dir=stage_site(project.site_dir))
+    try:
+        for step in STEPS:
+            log(f"{step.__name__} ...")
+            step_started = time.monotonic()
+            step(ctx)
+            log(f"{step.__name__} done in {time.monotonic() - step_started:.1f} s")
+    finally:
+        discard_stage(ctx.stage_dir)  # gone already once published
     log(f"built {project.site_dir} in {time.monotonic() - started:.1f} s")
     return ctx

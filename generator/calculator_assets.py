@@ -10,13 +10,10 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .context import BuildContext
 from .pages import GeneratorError
 from .pyodide_assets import CALCULATOR_DIR, PyodideAssetsError, build_pyodide_assets
-
-if TYPE_CHECKING:  # build.py imports this module for its STEPS
-    from .build import BuildContext
 
 WEB_DIR = CALCULATOR_DIR / "web"
 WEB_FILES = (
@@ -32,14 +29,17 @@ PYODIDE_PATH = "pyodide"
 
 
 def install_calculator_assets(ctx: BuildContext) -> None:
-    """Copy calculator/web/ and build docs/pyodide/ (runtime, wheel, lock file)."""
+    """Copy calculator/web/ and build docs/pyodide/ (runtime, wheel of this
+    build's content, lock file)."""
     docs = ctx.project.docs_dir
     target = docs / ASSETS_PATH
     target.mkdir(parents=True, exist_ok=True)
     for name in WEB_FILES:
         _copy_if_changed(WEB_DIR / name, target / name)
     try:
-        build_pyodide_assets(docs / PYODIDE_PATH, offline=False)
+        build_pyodide_assets(
+            docs / PYODIDE_PATH, offline=False, content_dir=ctx.project.content_dir
+        )
     except PyodideAssetsError as exc:
         raise GeneratorError(f"Pyodide assets: {exc}") from None
     print(f"generator: calculator assets in {target}, {docs / PYODIDE_PATH}", file=sys.stderr)

@@ -37,16 +37,12 @@ import hashlib
 import html
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from generator.context import BuildContext, log
 from generator.pages import GeneratorError
-
-if TYPE_CHECKING:  # build.py imports this module for its STEPS
-    from generator.build import BuildContext
 
 LOADER_PATH = "assets/calculator/loader.js"
 SHIM_PATH = "assets/javascripts/iframe-worker.js"
@@ -254,6 +250,6 @@ def apply_csp(site_dir: Path, *, offline: bool = False) -> int:
 
 
 def add_csp(ctx: BuildContext) -> None:
-    """Build step after run_mkdocs: the policy in every page of site/."""
-    count = apply_csp(ctx.project.site_dir)
-    print(f"generator: content security policy in {count} pages", file=sys.stderr)
+    """Build step after run_mkdocs: the policy in every page of the staged site."""
+    count = apply_csp(ctx.stage_dir or ctx.project.site_dir)
+    log(f"content security policy in {count} pages")

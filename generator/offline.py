@@ -32,10 +32,9 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-# Absolute imports: mkdocs also loads this file by path, as a hook. Nothing
-# from generator.build at import time: build.py imports this module for STEPS.
+# Absolute imports: mkdocs also loads this file by path, as a hook.
+from generator.context import BuildContext, Project, mkdocs_env
 from generator.csp import apply_csp
 from generator.pages import GeneratorError
 from generator.pyodide_assets import (
@@ -46,9 +45,6 @@ from generator.pyodide_assets import (
     replace_dir,
 )
 from generator.render import long_date
-
-if TYPE_CHECKING:
-    from generator.build import BuildContext, Project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
@@ -182,11 +178,12 @@ def _check_inputs(paths: OfflinePaths) -> Path:
 
 
 def _run_mkdocs(project: Project, config_file: Path, site_dir: Path) -> None:
-    from generator.build import mkdocs_env  # noqa: PLC0415 (build.py imports this module)
-
     args = [sys.executable, "-m", "mkdocs", "build", "--strict"]
     args += ["--config-file", str(config_file), "--site-dir", str(site_dir)]
-    proc = subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False)
+    # Its own session, as in build.run_mkdocs: Ctrl-C stops the build, not mkdocs with a traceback.
+    proc = subprocess.run(
+        args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False, start_new_session=True
+    )
     if proc.returncode != 0:
         raise OfflineBundleError(
             f"mkdocs build --strict -f {config_file.name} failed"

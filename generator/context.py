@@ -1,0 +1,61 @@
+"""What every build step shares: where the build reads and writes, and the
+context each step of `generator.build.STEPS` is a function of.
+
+It sits below the steps: `build.py` imports the steps, the steps import this
+module, and nothing here imports either (no import cycle).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from spine_hemangioma.content import CONTENT_DIR, Content
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The mkdocs hook reads the content folder from here (see generator/hooks.py).
+CONTENT_ENV = "GUIDE_CONTENT"
+# Same value as the Makefile's: a build run by hand gives the same bytes.
+DEFAULT_SOURCE_DATE_EPOCH = "1765065600"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the build reads and writes."""
+
+    content_dir: Path = CONTENT_DIR
+    docs_dir: Path = REPO_ROOT / "docs"
+    site_dir: Path = REPO_ROOT / "site"
+    config_file: Path = REPO_ROOT / "mkdocs.yml"
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every step gets: the paths, the validated content, the rendered pages."""
+
+    project: Project
+    content: Content
+    pages: dict[str, str]  # path under docs/ -> Markdown
+    # Where run_mkdocs builds and add_csp works; publish_site renames it to
+    # project.site_dir once every step has passed (None: a step run on its own).
+    stage_dir: Path | None = None
+
+
+Step = Callable[[BuildContext], None]
+
+
+def log(message: str) -> None:
+    print(f"generator: {message}", file=sys.stderr, flush=True)
+
+
+def mkdocs_env(project: Project) -> dict[str, str]:
+    """The environment of every mkdocs run: fixed timestamps, this content."""
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    # The end-of-life banner of mkdocs-material would bury the build's own messages.
+    env.setdefault("NO_MKDOCS_2_WARNING", "1")
+    env[CONTENT_ENV] = str(project.content_dir)
+    return env
