@@ -14,13 +14,27 @@ PY := $(VENV)/bin/python
 export SOURCE_DATE_EPOCH ?= 1765065600
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: site test serve clean deps chromium java lint bench
+.PHONY: site test serve clean deps chromium java lint bench lock
 
-$(VENV)/.installed: pyproject.toml calculator/pyproject.toml
+# Every Python package (pip included) from requirements.lock, each checked
+# against its sha256; then the two local projects, from nothing but the venv
+# (--no-index, built with the locked setuptools); `pip check`: the lock still
+# satisfies every pin of pyproject.toml.
+$(VENV)/.installed: pyproject.toml calculator/pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]" -e ./calculator
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-index --no-deps --no-build-isolation -e . -e ./calculator
+	$(PY) -m pip check
 	touch $@
+
+# After changing a pin in pyproject.toml or requirements-pip.in (needs the index).
+PIP_TOOLS := pip-tools==7.6.2
+lock:
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet $(PIP_TOOLS)
+	build/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--extra test --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml requirements-pip.in
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
@@ -36,8 +50,9 @@ chromium:
 java:
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
 
+# PIP_NO_INDEX: the build itself downloads nothing (`make test` and CI run it).
 site: deps
-	$(PY) -m generator build
+	PIP_NO_INDEX=1 $(PY) -m generator build
 
 serve: deps
 	$(PY) -m generator serve

@@ -44,6 +44,8 @@ PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
 # maps, consoles) stays out of the site.
 RUNTIME_FILES = ("pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
 LOCK_FILE = "pyodide-lock.json"
+# What the wheel's content/ holds (spine_hemangioma.content reads these two).
+CONTENT_FILES = ("guide.toml", "algorithm.toml")
 PACKAGE_NAME = "spine-hemangioma"
 OFFLINE_MANIFEST = "pyodide-offline.js"
 # Embedded as base64 (binary) or as a string (the module source).
@@ -78,7 +80,7 @@ def _run(args: list[str], what: str, cwd: Path) -> None:
         raise PyodideAssetsError(f"{what} failed (exit {proc.returncode}): {last}")
 
 
-def _build_wheel(calculator_dir: Path, work: Path) -> Path:
+def _build_wheel(calculator_dir: Path, work: Path, content_dir: Path | None = None) -> Path:
     # Build from a clean copy: setuptools reuses calculator/build/lib, where a
     # module deleted from the source would survive into the wheel, and the
     # source tree is shared with others working in it.
@@ -88,13 +90,17 @@ def _build_wheel(calculator_dir: Path, work: Path) -> Path:
         src,
         ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", "*.pyc"),
     )
+    if content_dir is not None:
+        # `--content DIR`: the wheel carries the content the pages are built from.
+        packaged = src / "spine_hemangioma" / "content"
+        for name in CONTENT_FILES:
+            shutil.copyfile(Path(content_dir) / name, packaged / name)
     dist = work / "dist"
     _log(f"building the wheel of {calculator_dir}")
-    _run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(src)],
-        "python -m build",
-        cwd=work,
-    )
+    # --no-isolation: the setuptools pinned in the build's own environment
+    # (pyproject.toml, requirements.lock), not one downloaded for every build.
+    args = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)]
+    _run([*args, str(src)], "python -m build", cwd=work)
     wheels = sorted(dist.glob("*.whl"))
     if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
         names = ", ".join(w.name for w in wheels) or "none"
@@ -197,9 +203,11 @@ def build_pyodide_assets(
     calculator_dir: Path = CALCULATOR_DIR,
     pyodide_dir: Path = PYODIDE_DIR,
     offline: bool = True,
+    content_dir: Path | None = None,
 ) -> None:
     """Replace `out_dir` with the runtime files, the wheel, the lock file and
-    (if `offline`) the file:// payload. Built in a sibling temporary directory
+    (if `offline`) the file:// payload; the wheel carries `content_dir`'s
+    content files if given (the package's own otherwise). Built in a sibling temporary directory
     and renamed into place, so `out_dir` is never half-written.
     Raises PyodideAssetsError with a one-line message on failure."""
     out_dir = Path(out_dir).resolve()
@@ -212,7 +220,7 @@ def build_pyodide_assets(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pyodide-assets-") as work_name:
         work = Path(work_name)
-        wheel = _build_wheel(calculator_dir, work)
+        wheel = _build_wheel(calculator_dir, work, content_dir)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
         try:
             for name in RUNTIME_FILES:
