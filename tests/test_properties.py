@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import expect
 from spine_hemangioma import DISCLAIMER, AnswerError, evaluate, evaluate_json
 from spine_hemangioma.content import load
+from spine_hemangioma.errors import MAX_PROBLEMS
 
 ALGORITHM = load().algorithm
 FIELDS = [q["id"] for q in spine_hemangioma.questions()]  # the form's order
@@ -202,10 +203,13 @@ def test_evaluate_gives_a_result_or_the_clear_error(answers):
     if error is not None:
         assert not is_valid(answers), f"valid answers refused: {error}"
         check_error(str(error))
-        assert str(error) == " | ".join(error.problems)
+        # At most MAX_PROBLEMS described, the rest counted: the message stays short.
+        more = f" | and {error.more} more problem{'s' * (error.more != 1)}" if error.more else ""
+        assert str(error) == " | ".join(error.problems) + more
+        assert len(error.problems) <= MAX_PROBLEMS
         if isinstance(answers, dict):  # one problem per bad entry
             bad = {k: v for k, v in answers.items() if not is_valid({k: v})}
-            assert len(error.problems) == len(bad), error.problems
+            assert len(error.problems) + error.more == len(bad), error.problems
     else:
         assert is_valid(answers), f"invalid answers accepted: {answers!r}"
         check_result(answers, result)

@@ -166,7 +166,7 @@ def test_embed_page_shows_hostile_parameters_as_text(tab, site_url):
 
 # --- The command line ---------------------------------------------------------------------
 
-DEEP = "[" * 100_000
+DEEP = "[" * 60_000  # under the 64 kB bound, past the nesting Python parses
 CLI_CASES = [
     # (name, argument or None, stdin bytes, start of the message)
     ("newline in a name", None, b'{"a\\nb": "x"}', "unknown field 'a\\nb'"),
@@ -182,7 +182,7 @@ CLI_CASES = [
     ("number too long", None, b'{"mri": ' + b"9" * 5000 + b"}", "answers: not valid JSON: "),
     ("trailing data", None, b'{"mri": "typical"} x', "answers: not valid JSON: Extra data"),
     ("two documents", None, b'{"mri": "typical"}{}', "answers: not valid JSON: Extra data"),
-    ("huge value", None, b'{"mri": "' + b"a" * 5_000_000 + b'"}', "mri: 'aaaa"),
+    ("huge value", None, b'{"mri": "' + b"a" * 5_000_000 + b'"}', "answers: too long"),
 ]
 
 

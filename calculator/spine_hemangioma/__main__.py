@@ -1,6 +1,9 @@
 """Command line: `python -m spine_hemangioma '<answers JSON>'`, or the JSON on stdin.
 
 The only place where bad input becomes one line on stderr and exit status 2.
+Standard input is read up to 64 kB and one byte: a longer document is refused
+without being read whole. Invalid package content (an edited content/*.toml)
+is one line too, naming the file and field, exit status 2.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ import argparse
 import json
 import sys
 
-from . import DISCLAIMER, AnswerError, evaluate, questions
-from .errors import EXAMPLE, parse_json
+from . import AnswerError, evaluate, questions, tree
+from .content import ContentError
+from .errors import EXAMPLE, MAX_DOCUMENT, parse_json
 
 PROG = "spine_hemangioma"
 EXIT_BAD_INPUT = 2
@@ -27,7 +31,7 @@ def _parser() -> _Parser:
         prog="python -m spine_hemangioma",
         description="Management algorithm for symptomatic spine hemangiomas: answers in, "
         "the result out, both as JSON. Exit status 0, or 2 for bad input.",
-        epilog=DISCLAIMER,
+        epilog=tree().disclaimer,
     )
     parser.add_argument(
         "answers",
@@ -47,11 +51,22 @@ def _read_stdin(parser: _Parser) -> bytes:
     # Waiting on a terminal for JSON nobody is typing would look like a hang.
     if sys.stdin is None or sys.stdin.isatty():
         parser.error("no answers: give them as an argument or on standard input")
-    return sys.stdin.buffer.read()
+    # One byte past the bound is enough to refuse a document; the rest is never read.
+    return sys.stdin.buffer.read(MAX_DOCUMENT + 1)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    try:
+        return _main(argv)
+    except ContentError as e:
+        more = len(e.problems) - 1
+        extra = f" (and {more} more problem{'s' * (more != 1)})" if more else ""
+        print(f"{PROG}: error: invalid content: {e.problems[0]}{extra}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.questions:

@@ -3,6 +3,12 @@
 Every message is one line that names the field, what was given and what is
 allowed, with a "did you mean" for near misses. All answers are checked before
 any is used, so a caller never gets a partial result.
+
+Input is bounded (decision.md section 5): a document over MAX_DOCUMENT bytes is
+refused before it is parsed, a name or value over MAX_TEXT characters before
+it is compared with anything, and a message lists at most MAX_PROBLEMS
+problems (then how many more), so an answer stays short and quick whatever
+the input's size.
 """
 
 from __future__ import annotations
@@ -18,14 +24,21 @@ from .content import Question
 EXAMPLE = '{"mri": "typical", "symptoms": "pain"}'
 # Given text is echoed back; a long paste must not flood the one-line message.
 MAX_ECHO = 40
+# The bounds of decision.md section 5: the longest id or label is far below.
+MAX_DOCUMENT = 64 * 1024  # bytes of JSON text
+MAX_TEXT = 200  # characters of a field name or value
+MAX_PROBLEMS = 5  # listed in one message; the rest are counted
 
 
 class AnswerError(ValueError):
     """The answers are invalid; `problems` lists each, the message joins them on one line."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(" | ".join(self.problems))
+    def __init__(self, problems: Sequence[str], more: int = 0) -> None:
+        self.problems = tuple(problems[:MAX_PROBLEMS])
+        # Problems found but not described (past MAX_PROBLEMS): only counted.
+        self.more = more + len(problems) - len(self.problems)
+        tail = [f"and {self.more} more problem{'s' * (self.more != 1)}"] if self.more else []
+        super().__init__(" | ".join([*self.problems, *tail]))
 
 
 class AlgorithmError(Exception):
@@ -62,6 +75,7 @@ def parse_json(text: Any) -> Any:
     """The value of JSON text (str or UTF-8 bytes), or AnswerError saying why not."""
     if not isinstance(text, str | bytes | bytearray):
         raise AnswerError([f"answers: expected JSON text, got {describe(text)}"])
+    check_size(text)
     if not text.strip():
         raise AnswerError([f"answers: empty; expected a JSON object such as {EXAMPLE}"])
     try:
@@ -83,6 +97,18 @@ def parse_json(text: Any) -> Any:
         raise AnswerError(["answers: not valid JSON: a number is too long"]) from None
 
 
+def check_size(text: str | bytes | bytearray) -> None:
+    """AnswerError if the JSON text is over MAX_DOCUMENT bytes; the text is not copied."""
+    # Characters first: a str of more characters than the bound has more bytes too.
+    size = len(text)
+    if size <= MAX_DOCUMENT and isinstance(text, str):
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT:
+        raise AnswerError(
+            [f"answers: too long (more than {MAX_DOCUMENT // 1024} kB); expected {EXAMPLE}"]
+        )
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # json.loads would silently keep the last of two answers to one question.
     seen: dict[str, Any] = {}
@@ -100,15 +126,22 @@ def check_answers(questions: Mapping[str, Question], answers: Any) -> dict[str, 
             [f"answers: expected an object such as {EXAMPLE}, got {describe(answers)}"]
         )
     fields = list(questions)
-    problems = []
+    problems: list[str] = []
+    more = 0
     for name, value in answers.items():
         question = questions.get(name) if isinstance(name, str) else None
-        if question is None:
+        if len(problems) == MAX_PROBLEMS and (question is None or value not in question.values):
+            more += 1  # counted, not described: a message stays short
+        elif isinstance(name, str) and len(name) > MAX_TEXT:
+            problems.append(f"a field name of {len(name)} characters; at most {MAX_TEXT}")
+        elif question is None:
             hint = did_you_mean(name, fields) if isinstance(name, str) else ""
             shown = echo(name) if isinstance(name, str) else describe(name)
             problems.append(f"unknown field {shown}{hint}; fields: {', '.join(fields)}")
         elif not isinstance(value, str):
             problems.append(f"{name}: expected text, got {describe(value)}")
+        elif len(value) > MAX_TEXT:
+            problems.append(f"{name}: a value of {len(value)} characters; at most {MAX_TEXT}")
         elif value not in question.values:
             allowed = question.values
             problems.append(
@@ -116,5 +149,5 @@ def check_answers(questions: Mapping[str, Question], answers: Any) -> dict[str, 
                 f" allowed: {', '.join(allowed)}"
             )
     if problems:
-        raise AnswerError(problems)
+        raise AnswerError(problems, more)
     return dict(answers)
