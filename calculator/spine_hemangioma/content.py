@@ -381,6 +381,12 @@ def _read_toml(path: Path, problems: list[str]) -> dict:
         problems.append(f"{path.name}: cannot be read ({e.strerror})")
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{path.name}: not valid TOML ({e})")
+    except UnicodeDecodeError as e:
+        # TOML is UTF-8; a file saved as Latin-1 or UTF-16 fails here, not in the parser.
+        problems.append(
+            f"{path.name}: not UTF-8 text (byte {e.start} is 0x{e.object[e.start]:02x});"
+            " save the file as UTF-8"
+        )
     return {}
 
 
@@ -528,6 +534,21 @@ def _read_guide(raw: dict, r: _Reader) -> Guide:
 
 
 def _check_guide(guide: Guide, raw: dict, r: _Reader) -> None:
+    for i, sec in enumerate(guide.sections):
+        _id_well_formed(r, f"sections[{i}].id", sec.id)
+        for j, st in enumerate(sec.statements):
+            _id_well_formed(r, f"sections[{i}].statements[{j}].id", st.id)
+    for kind, items in (("gaps", guide.gaps), ("treatments", guide.treatments)):
+        for i, item in enumerate(items):
+            _id_well_formed(r, f"{kind}[{i}].id", item.id)
+    for i, a in enumerate(guide.abbreviations):
+        # `*[term]: expansion` on one line: a bracket, backslash or line break ends it early.
+        if not TERM_RE.fullmatch(a.term):
+            r.error(
+                f"abbreviations[{i}].term",
+                f"{a.term[:MAX_ID]!r} is not a term: letters, digits, spaces and . + - /,"
+                f" at most {MAX_ID} characters",
+            )
     numbers = [ref.number for ref in guide.references]
     _unique(r, "references", [str(n) for n in numbers], "number")
     known_refs = set(numbers)
@@ -563,6 +584,21 @@ def _check_guide(guide: Guide, raw: dict, r: _Reader) -> None:
         for role in TREATMENT_ROLES:
             _refs_exist(r, f"treatments[{i}].{role}", getattr(t, role), known, "statement")
         _refs_exist(r, f"treatments[{i}].gaps", t.gaps, set(guide.gap_index), "gap")
+
+
+# Ids become file names, anchors, URL parameters and form names: nothing else.
+ID_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+MAX_ID = 64
+TERM_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 .+/-]{0,62}[A-Za-z0-9.+])?")
+
+
+def _id_well_formed(r: _Reader, path: str, value: str) -> None:
+    if len(value) > MAX_ID or not ID_RE.fullmatch(value):
+        r.error(
+            path,
+            f"{value[:MAX_ID]!r} is not an id: lower-case letters and digits, joined by"
+            f" single - or _, at most {MAX_ID} characters",
+        )
 
 
 def _unique(r: _Reader, path: str, values: list[str], key: str) -> None:
@@ -726,6 +762,13 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
     questions = alg.question_index
     statements = guide.statements
     pathways = alg.pathway_index
+    for i, q in enumerate(alg.questions):
+        _id_well_formed(r, f"questions[{i}].id", q.id)
+        for j, o in enumerate(q.options):
+            _id_well_formed(r, f"questions[{i}].options[{j}].value", o.value)
+    for kind, items in (("nodes", alg.nodes), ("leaves", alg.leaves), ("pathways", alg.pathways)):
+        for i, item in enumerate(items):
+            _id_well_formed(r, f"{kind}[{i}].id", item.id)
     _unique(r, "questions", [q.id for q in alg.questions], "id")
     _unique(r, "nodes and leaves", [n.id for n in alg.nodes] + [x.id for x in alg.leaves], "id")
     _unique(r, "pathways", [p.id for p in alg.pathways], "id")
@@ -792,6 +835,8 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
                 _refs_exist(r, f"{path}.alternatives.gap", (alt.gap,), set(guide.gap_index), "gap")
     for i, p in enumerate(alg.pathways):
         _refs_exist(r, f"pathways[{i}].outcomes", p.outcomes, set(statements), "statement")
+    if not r.problems:  # a broken branch would make the nodes behind it "unreachable" too
+        _check_tree_shape(alg, r)
     for i, w in enumerate(alg.warnings):
         _refs_exist(r, f"warnings[{i}].id", (w.id,), set(statements), "pitfall statement")
         for name, value in w.when.items():
@@ -799,6 +844,44 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
                 r.error(f"warnings[{i}].when.{name}", f"expected text, found {_describe(value)}")
             else:
                 field_value(f"warnings[{i}].when.{name}", name, value)
+
+
+def _check_tree_shape(alg: Algorithm, r: _Reader) -> None:
+    """The nodes from `start` form a tree walk that ends: no cycle, and every node
+    and leaf is reached by some answers (one that is not would be dead content)."""
+    nodes, leaves = alg.node_index, alg.leaf_index
+    position = {n.id: f"nodes[{i}] ({n.id})" for i, n in enumerate(alg.nodes)}
+    reached: set[str] = set()
+    done: set[str] = set()
+
+    def visit(element_id: str, trail: list[str]) -> None:
+        if element_id in trail:  # back on the way here: the walk would never end
+            cycle = " → ".join([*trail[trail.index(element_id) :], element_id])
+            r.error(f"{position[trail[-1]]}.branches", f"makes a cycle: {cycle}")
+            return
+        reached.add(element_id)
+        node = nodes.get(element_id)
+        if node is None or element_id in done:
+            return
+        for target in node.branches.values():
+            if isinstance(target, str) and (target in nodes or target in leaves):
+                visit(target, [*trail, element_id])
+        done.add(element_id)
+
+    visit(alg.start, [])
+    for kind, items in (("nodes", alg.nodes), ("leaves", alg.leaves)):
+        for i, item in enumerate(items):
+            if item.id not in reached:
+                r.error(
+                    f"{kind}[{i}] ({item.id})",
+                    f"unreachable: no answers lead here from {alg.start!r}",
+                )
+
+
+def _check_across(guide: Guide, alg: Algorithm, r: _Reader) -> None:
+    """What guide.toml names in algorithm.toml (reported against guide.toml)."""
+    for i, t in enumerate(guide.treatments):
+        _refs_exist(r, f"treatments[{i}].pathways", t.pathways, set(alg.pathway_index), "pathway")
 
 
 # --- Entry point ------------------------------------------------------------------
@@ -816,6 +899,7 @@ def load_from(directory: Path) -> Content:
     algorithm = _read_algorithm(alg_raw, ar)
     if not gr.problems and not ar.problems:
         _check_algorithm(algorithm, guide, ar)
+        _check_across(guide, algorithm, gr)
     problems = gr.problems + ar.problems
     if problems:
         raise ContentError(problems)
