@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from spine_hemangioma import engine
 from spine_hemangioma.content import INLINE_CITATION, Content
 from spine_hemangioma.engine import disclaimer
+from spine_hemangioma.markup import plain_text
 
 from .markdown import escape
 from .render import TEMPLATES_DIR
@@ -47,26 +48,19 @@ def calculator_data(content: Content, disclaimer: str) -> CalculatorData:
         always_read=list(alg.always_read),
         reads=reads,
         references={
-            str(r.number): _plain(r.citation or f"Reference {r.number}: not identified")
+            str(r.number): plain_text(r.citation or f"Reference {r.number}: not identified")
             for r in guide.references
         },
-        pathways={p.id: p.title for p in alg.pathways},
+        pathways={p.id: plain_text(p.title) for p in alg.pathways},
         questions={
-            q.id: {"label": q.label, "options": {o.value: o.label for o in q.options}}
+            q.id: {
+                "label": plain_text(q.label),
+                "options": {o.value: plain_text(o.label) for o in q.options},
+            }
             for q in alg.questions
         },
         disclaimer=disclaimer,
     )
-
-
-# *Journal* in a citation: Markdown emphasis, which link titles and the
-# copied summary (plain text) must not show.
-_EMPHASIS = re.compile(r"\*([^*\s](?:[^*]*[^*\s])?)\*")
-
-
-def _plain(markdown: str) -> str:
-    """A citation's Markdown as plain text (emphasis is its only markup)."""
-    return _EMPHASIS.sub(r"\1", markdown)
 
 
 def _json_for_script(data: object) -> str:
@@ -283,6 +277,9 @@ def embedding_page(site, config_file: Path) -> tuple[str, str, dict]:
         "snippet": snippet,
         "site_url": base,
         "height": EMBED_HEIGHT,
-        "questions": site.content.algorithm.questions,
+        "questions": [
+            {"id": q.id, "label": escape(q.label), "options": q.options}  # ids: checked slugs
+            for q in site.content.algorithm.questions
+        ],
     }
     return pm.path, "embedding.md.j2", context

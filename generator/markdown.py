@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from spine_hemangioma.content import INLINE_CITATION, Reference, Statement
+from spine_hemangioma.markup import markdown_text, one_line
 
 REFERENCES_PAGE = "references.md"
 UNCITED = "no reference given in the source"
@@ -21,20 +21,20 @@ UNIDENTIFIED_NOTE = (
 )
 GAP_LINE = "The source does not say."
 
-# Characters Markdown would read as markup inside a clinical sentence.
-_INLINE_MARKUP = re.compile(r"([\\`*_\[\]])")
-# A sentence must not turn into a heading, a quote or a list where it starts a line.
-_BLOCK_START = re.compile(r"^(#|>|[-+]\s|\d+\.\s)")
-
 
 def escape(text: str) -> str:
-    """Plain text as Markdown that renders to exactly that text."""
-    text = _INLINE_MARKUP.sub(r"\\\1", text).replace("<", "&lt;")
-    return _BLOCK_START.sub(r"\\\1", text)
+    """Plain text as Markdown that renders to exactly that text (the package's
+    one rule: spine_hemangioma.markup)."""
+    return markdown_text(text)
 
 
 def attribute(text: str) -> str:
-    """Text safe inside a double-quoted Markdown title or admonition title."""
+    """Text as the double-quoted title of an admonition: Markdown like any text."""
+    return markdown_text(one_line(text)).replace('"', "&quot;")
+
+
+def _title(text: str) -> str:
+    # A link's title attribute: not read as Markdown, only its quotes matter.
     return text.replace("\\", "\\\\").replace('"', "&quot;")
 
 
@@ -61,7 +61,7 @@ class PageMarkdown:
         """A link "[n]" to reference n on the references page; recorded as cited here."""
         self.cited.add(number)
         ref = self.references[number]
-        title = attribute(f"Reference {number}: {ref.provenance}")
+        title = _title(f"Reference {number}: {ref.provenance}")
         url = self.link(f"{REFERENCES_PAGE}#ref-{number}")
         mark = UNIDENTIFIED_MARK if ref.provenance == UNIDENTIFIED else ""
         return f'[\\[{number}{mark}\\]]({url} "{title}"){{ .sh-cite }}'

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypedDict
 
+import spine_hemangioma
 from spine_hemangioma.content import Content, Guide, Section, Statement
+from spine_hemangioma.markup import html_text, markdown_emphasis, one_line
 
 from .calculator_page import (
     calculator_page,
@@ -246,9 +248,10 @@ class _Site:
             disclaimer=escape(src.disclaimer),
             about_url=pm.link("about.md#review-status"),
         )
+        # Front matter: the theme writes these into the page as HTML, unescaped.
         return BaseContext(
-            nav_title=nav_title,
-            description=src.question,
+            nav_title=html_text(nav_title),
+            description=html_text(src.question),
             title=title,
             notice=notice,
         )
@@ -481,7 +484,7 @@ def _references(site: _Site) -> tuple[str, str, ReferencesContext]:
             number=ref.number,
             provenance=ref.provenance,
             provenance_note=PROVENANCE_NOTES[ref.provenance],
-            citation=ref.citation,
+            citation=markdown_emphasis(ref.citation) if ref.citation else None,
             evidence=escape(ref.evidence),
             cited_on=tuple(
                 LinkView(escape(title), pm.link(path))
@@ -513,7 +516,8 @@ def _about(site: _Site) -> tuple[str, str, AboutContext]:
 
 
 def _abbreviations(guide: Guide) -> tuple[str, str, AbbreviationsContext]:
-    terms = tuple((a.term, attribute(a.expansion)) for a in guide.abbreviations)
+    # `*[term]: expansion`: the expansion becomes a title attribute, one line of text.
+    terms = tuple((a.term, one_line(a.expansion)) for a in guide.abbreviations)
     return ABBREVIATIONS_FILE, "abbreviations.md.j2", AbbreviationsContext(abbreviations=terms)
 
 
@@ -573,7 +577,10 @@ def page_contexts(
 def render_pages(content: Content, diagram: DiagramModule | None = None) -> dict[str, str]:
     """Every generated file's path under docs/ and its Markdown."""
     env = environment()
-    return {
-        path: render(env, template, context)
-        for path, template, context in page_contexts(content, diagram)
-    }
+    # The diagram module draws the package's tree(): inside `using`, that is this
+    # content's, so `--content DIR` changes the diagram with the pages.
+    with spine_hemangioma.using(content):
+        return {
+            path: render(env, template, context)
+            for path, template, context in page_contexts(content, diagram)
+        }

@@ -193,7 +193,8 @@ def test_outline_nests_as_the_tree_does():
 
 
 def test_markdown_characters_are_escaped():
-    assert diagram._md("a*b_c [x] `y` <z>") == r"a\*b\_c \[x\] \`y\` \<z\>"
+    # "<" as an entity: "\\<" is no Markdown escape (the tag would stay HTML).
+    assert diagram._md("a*b_c [x] `y` <z>") == r"a\*b\_c \[x\] \`y\` &lt;z>"
 
 
 # --- Deterministic, and only for a tree --------------------------------------------------

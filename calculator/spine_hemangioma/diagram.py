@@ -19,6 +19,7 @@ from . import tree as _tree
 from .content import Leaf, Node
 from .engine import kind_of
 from .errors import AlgorithmError, did_you_mean
+from .markup import markdown_text
 
 # Geometry, in SVG user units (= CSS px at 100 %).
 MARGIN, INDENT, BOX_W = 12, 28, 420
@@ -298,8 +299,8 @@ def path_svg(pathway_id: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Text safe in Markdown: its emphasis and link characters escaped."""
-    return "".join(f"\\{c}" if c in "\\`*_[]<>" else c for c in text)
+    """Text as Markdown that renders to exactly that text (the content's one rule)."""
+    return markdown_text(text)
 
 
 def text_outline() -> str:
