@@ -26,7 +26,14 @@ found in Chromium (tests/test_csp.py records every violation):
 
 Never 'unsafe-inline' or 'unsafe-eval'. A page with a style attribute, an
 event-handler attribute or a javascript: URL fails the build: only
-'unsafe-hashes' could allow them; fix the page's source instead. frame-ancestors
+'unsafe-hashes' could allow them; fix the page's source instead.
+
+Only known inline code is hashed (`KnownInline`): the inline scripts and
+styles that the theme's templates (mkdocs-material's, generator/theme/) and
+ours (generator/templates/) contain, each `{{ expression }}` in them standing
+for a value without quotes, angle brackets or backslashes, and the diagram's
+<style>. A page with any other inline script or style (one that content
+smuggled in, say) fails the build: hashing whatever is found would allow it. frame-ancestors
 cannot be set from a meta tag: the README lists the headers a host should send.
 """
 
@@ -58,6 +65,63 @@ SHIM_SLOT_RE = re.compile(r"\$\{(\w+)\}")
 
 class CspError(GeneratorError):
     """A page cannot get a policy; the message names the page."""
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUR_TEMPLATES = (REPO_ROOT / "generator" / "theme", REPO_ROOT / "generator" / "templates")
+INLINE_RE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
+JINJA_EXPR_RE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+# What a template's {{ expression }} may put inside inline code: a URL or a word.
+JINJA_VALUE = r"[^\"'<>\\]*"
+
+
+@dataclass(frozen=True)
+class KnownInline:
+    """The inline scripts and styles that the build's templates produce."""
+
+    scripts: tuple[re.Pattern[str], ...]
+    styles: tuple[re.Pattern[str], ...]
+
+    def allows(self, kind: str, text: str) -> bool:
+        patterns = self.scripts if kind == "script" else self.styles
+        return any(p.fullmatch(text) for p in patterns)
+
+
+def _template_pattern(body: str) -> re.Pattern[str]:
+    parts = JINJA_EXPR_RE.split(body)
+    return re.compile(JINJA_VALUE.join(re.escape(part) for part in parts), re.DOTALL)
+
+
+def known_inline(template_dirs: tuple[Path, ...] | None = None) -> KnownInline:
+    """Every <script>/<style> without attributes in the templates, as patterns."""
+    if template_dirs is None:
+        import material  # noqa: PLC0415 (the theme's package, only for its templates)
+
+        template_dirs = (Path(material.__file__).parent / "templates", *OUR_TEMPLATES)
+    found: dict[str, set[str]] = {"script": set(), "style": set()}
+    for folder in template_dirs:
+        for template in sorted(folder.rglob("*")):
+            if template.suffix in {".html", ".j2"} and template.is_file():
+                for kind, body in INLINE_RE.findall(template.read_text(encoding="utf-8")):
+                    found[kind].add(body)
+    styles = {re.escape(s) for s in _diagram_styles()}
+    return KnownInline(
+        scripts=tuple(_template_pattern(b) for b in sorted(found["script"])),
+        styles=tuple(
+            [*(_template_pattern(b) for b in sorted(found["style"]))]
+            + [re.compile(s, re.DOTALL) for s in sorted(styles)]
+        ),
+    )
+
+
+def _diagram_styles() -> list[str]:
+    # The diagram's SVG carries one <style>, the module's STYLE (when it is installed).
+    try:
+        from spine_hemangioma import diagram  # noqa: PLC0415
+    except ImportError:
+        return []
+    style = getattr(diagram, "STYLE", None)
+    return [style] if isinstance(style, str) else []
 
 
 @dataclass
@@ -224,9 +288,10 @@ def add_policy(text: str, policy: Policy, where: str) -> str:
     return f"{text[: match.end()]}\n{meta}{text[match.end() :]}"
 
 
-def apply_csp(site_dir: Path, *, offline: bool = False) -> int:
+def apply_csp(site_dir: Path, *, offline: bool = False, known: KnownInline | None = None) -> int:
     """Give every page of site_dir its policy; returns the number of pages.
     CspError (every page at fault listed) before any page is written."""
+    known = known or known_inline()
     shim_file = site_dir / SHIM_PATH
     shim = shim_file.read_text(encoding="utf-8") if shim_file.is_file() else None
     pages: dict[Path, str] = {}
@@ -235,18 +300,30 @@ def apply_csp(site_dir: Path, *, offline: bool = False) -> int:
         rel = page.relative_to(site_dir).as_posix()
         text = page.read_text(encoding="utf-8")
         scan = scan_page(META_RE.sub("", text, count=1))
-        if scan.problems:
-            problems += [f"{rel}: {p} needs 'unsafe-inline'" for p in dict.fromkeys(scan.problems)]
+        found = [f"{p} needs 'unsafe-inline'" for p in dict.fromkeys(scan.problems)]
+        found += [
+            f"an inline {kind} no template produces: {_snippet(code)}"
+            for kind, codes in (("script", scan.inline_scripts), ("style", scan.inline_styles))
+            for code in dict.fromkeys(codes)
+            if not known.allows(kind, code)
+        ]
+        if found:
+            problems += [f"{rel}: {p}" for p in found]
             continue
         pages[page] = add_policy(text, page_policy(scan, offline=offline, shim=shim), rel)
     if problems:
         raise CspError(
-            f"{len(problems)} inline attribute(s) a content security policy forbids:\n  "
+            f"{len(problems)} inline attribute(s) or code a content security policy forbids:\n  "
             + "\n  ".join(problems)
         )
     for page, text in pages.items():
         page.write_text(text, encoding="utf-8")
     return len(pages)
+
+
+def _snippet(code: str) -> str:
+    text = " ".join(code.split())
+    return repr(text if len(text) <= 60 else text[:60] + "…")
 
 
 def add_csp(ctx: BuildContext) -> None:

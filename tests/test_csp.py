@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from generator.csp import CspError, apply_csp, shim_inline_script
+from generator.csp import CspError, apply_csp, known_inline, shim_inline_script
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -223,11 +223,20 @@ def test_policy_hashes_inline_code_and_a_second_run_changes_nothing(tmp_path):
         "<style>p { color: red }</style>"
         '<svg><style>a &gt; b { fill: red }</style></svg><script src="x.js"></script>'
     )
-    page = tmp_path / "index.html"
+    page = tmp_path / "site" / "index.html"
+    page.parent.mkdir()
     page.write_text(PAGE.format(body), encoding="utf-8")
-    apply_csp(tmp_path)
+    # The inline code is known: a template of this test's holds it.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "t.html").write_text(
+        "<script>go()</script><style>p { color: red }</style><style>a > b { fill: red }</style>",
+        encoding="utf-8",
+    )
+    known = known_inline((templates,))
+    apply_csp(page.parent, known=known)
     first = page.read_text(encoding="utf-8")
-    apply_csp(tmp_path)
+    apply_csp(page.parent, known=known)
     assert page.read_text(encoding="utf-8") == first
     policy = META_RE.search(first).group(1)
     assert policy == (
