@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from build_copy import REPO_ROOT, build_env, copy_repo
+from spine_hemangioma import __main__ as cli
 from spine_hemangioma.content import CONTENT_DIR, ContentError, load_from
 
 REAL = load_from(CONTENT_DIR)
@@ -260,3 +261,22 @@ def test_import_reads_no_content(broken_package):
             broken_package, "-c", "import spine_hemangioma; print(spine_hemangioma.__file__)"
         ).stdout
     )
+
+
+@pytest.mark.parametrize(
+    ("problems", "line"),
+    [
+        (["guide.toml: a: b"], "guide.toml: a: b"),
+        (["guide.toml: a: b", "x", "y"], "guide.toml: a: b (and 2 more problems)"),
+    ],
+    ids=["one", "three"],
+)
+def test_cli_reports_invalid_package_content_in_one_line(monkeypatch, capsys, problems, line):
+    """The same path as above, in this process (the decision module's coverage)."""
+
+    def broken():
+        raise ContentError(problems)
+
+    monkeypatch.setattr(cli, "tree", broken)
+    assert cli.main(['{"mri": "typical"}']) == 2
+    assert capsys.readouterr() == ("", f"spine_hemangioma: error: invalid content: {line}\n")

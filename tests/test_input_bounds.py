@@ -141,3 +141,17 @@ def test_one_problem_past_the_limit_is_named_in_the_singular():
     answers = {f"field{i}": "typical" for i in range(MAX_PROBLEMS + 1)}
     with pytest.raises(AnswerError, match=r" \| and 1 more problem$"):
         evaluate(answers)
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"m" * 5000: "typical"}, f"a field name of 5000 characters; at most {MAX_TEXT}"),
+        ({"mri": "t" * 5000}, f"mri: a value of 5000 characters; at most {MAX_TEXT}"),
+    ],
+    ids=["name", "value"],
+)
+def test_long_names_and_values_are_refused_before_any_comparison(answers, message):
+    with pytest.raises(AnswerError) as info:
+        evaluate(answers)
+    assert str(info.value) == message

@@ -849,7 +849,7 @@ def _check_algorithm(alg: Algorithm, guide: Guide, r: _Reader) -> None:
 def _check_tree_shape(alg: Algorithm, r: _Reader) -> None:
     """The nodes from `start` form a tree walk that ends: no cycle, and every node
     and leaf is reached by some answers (one that is not would be dead content)."""
-    nodes, leaves = alg.node_index, alg.leaf_index
+    nodes = alg.node_index
     position = {n.id: f"nodes[{i}] ({n.id})" for i, n in enumerate(alg.nodes)}
     reached: set[str] = set()
     done: set[str] = set()
@@ -863,9 +863,8 @@ def _check_tree_shape(alg: Algorithm, r: _Reader) -> None:
         node = nodes.get(element_id)
         if node is None or element_id in done:
             return
-        for target in node.branches.values():
-            if isinstance(target, str) and (target in nodes or target in leaves):
-                visit(target, [*trail, element_id])
+        for target in node.branches.values():  # each a known id: checked before this runs
+            visit(target, [*trail, element_id])
         done.add(element_id)
 
     visit(alg.start, [])
