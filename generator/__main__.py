@@ -10,16 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from spine_hemangioma.content import ContentError
 
-from .build import build, load_content
-from .context import CONTENT_ENV, REPO_ROOT, Project, log, mkdocs_env
+from .build import build
+from .context import CONTENT_ENV, Project, log
 from .pages import GeneratorError
+from .serve import serve
 
 EXIT_FAILED = 1
 EXIT_INVALID_CONTENT = 2
@@ -71,13 +71,10 @@ def _site_path(project: Project) -> str:
 
 
 def _serve(project: Project, dev_addr: str) -> int:
-    # Validated here first: a broken file fails now with every problem listed.
-    load_content(project.content_dir)
-    args = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", dev_addr]
-    args += ["--config-file", str(project.config_file), "--watch", str(project.content_dir)]
     log(f"serving on http://{dev_addr}{_site_path(project)}; edit {project.content_dir} and see")
     try:
-        return subprocess.run(args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False).returncode
+        # Renders first: a broken file fails now with every problem listed.
+        return serve(project, dev_addr)
     except KeyboardInterrupt:
         return 0
 

@@ -24,7 +24,7 @@ from .pages import GeneratorError, load_diagram, render_pages
 from .publish import discard_stage, publish_site, stage_site
 from .write import write_pages
 
-# generator/hooks.py reads CONTENT_ENV from here (until it is gone: issue 17).
+# What the command line and the tests import from here.
 __all__ = ["CONTENT_ENV", "STEPS", "BuildContext", "Project", "build", "load_content"]
 
 

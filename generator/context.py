@@ -16,7 +16,7 @@ from pathlib import Path
 from spine_hemangioma.content import CONTENT_DIR, Content
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The mkdocs hook reads the content folder from here (see generator/hooks.py).
+# The default of --content (`python -m generator`).
 CONTENT_ENV = "GUIDE_CONTENT"
 # Same value as the Makefile's: a build run by hand gives the same bytes.
 DEFAULT_SOURCE_DATE_EPOCH = "1765065600"
@@ -52,10 +52,9 @@ def log(message: str) -> None:
 
 
 def mkdocs_env(project: Project) -> dict[str, str]:
-    """The environment of every mkdocs run: fixed timestamps, this content."""
+    """The environment of every mkdocs run: fixed timestamps."""
     env = dict(os.environ)
     env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
     # The end-of-life banner of mkdocs-material would bury the build's own messages.
     env.setdefault("NO_MKDOCS_2_WARNING", "1")
-    env[CONTENT_ENV] = str(project.content_dir)
     return env

@@ -2,8 +2,10 @@
 
 `build_offline_bundle(ctx)`, a step of generator.build.STEPS after run_mkdocs:
 
-    1. `mkdocs build --strict -f mkdocs.offline.yml` into a staging folder
-       (the offline plugin: links end in .html, the search index is inlined);
+    1. docs/ copied to build/offline-docs/, its home page with the edition
+       (version, build date) under its title (`with_edition`), then
+       `mkdocs build --strict -f mkdocs.offline.yml` from there into a staging
+       folder (the offline plugin: links end in .html, the search index is inlined);
     2. the iframe-worker shim, which runs search's Web Worker on file://;
     3. the calculator's file:// payload in pyodide/ (build_offline_payload),
        in place of the files it carries;
@@ -15,8 +17,8 @@
        SOURCE_DATE_EPOCH) and atomic (a temporary file renamed into place);
        the same tree, unzipped, replaces build/offline-site/.
 
-The same file is an mkdocs hook of mkdocs.offline.yml: `on_page_markdown`
-names the edition (version, build date) under the home page's title.
+No mkdocs hook: the site engine only reads Markdown this step wrote (Zensical
+runs no hooks).
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-# Absolute imports: mkdocs also loads this file by path, as a hook.
 from generator.context import BuildContext, Project, mkdocs_env
 from generator.csp import apply_csp
 from generator.pages import GeneratorError
@@ -49,6 +50,9 @@ from generator.render import long_date
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "mkdocs.offline.yml"
 SITE_DIR = REPO_ROOT / "build" / "offline-site"
+# The pages the offline site is built from (mkdocs.offline.yml's docs_dir).
+DOCS_DIR = REPO_ROOT / "build" / "offline-docs"
+HOME_PAGE = "index.md"
 DIST_DIR = REPO_ROOT / "dist"
 # The decision module's version (calculator/pyproject.toml reads it from there too).
 CALCULATOR_VERSION = REPO_ROOT / "calculator" / "spine_hemangioma" / "_version.py"
@@ -101,6 +105,7 @@ class OfflinePaths:
     """Where the step reads and writes; tests point it at temporary folders."""
 
     config_file: Path = CONFIG_FILE
+    docs_dir: Path = DOCS_DIR
     site_dir: Path = SITE_DIR
     dist_dir: Path = DIST_DIR
     calculator_version: Path = CALCULATOR_VERSION
@@ -143,6 +148,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
     paths.site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{paths.site_dir.name}.", dir=paths.site_dir.parent))
     try:
+        _stage_docs(ctx.project.docs_dir, paths.docs_dir, edition)
         _run_mkdocs(ctx.project, paths.config_file, staging)
         _add_shim(shim, staging)
         _add_calculator_payload(staging)
@@ -157,6 +163,8 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(paths.docs_dir, ignore_errors=True)
     log(f"{zip_path}: {count} files, {zip_path.stat().st_size / 1e6:.1f} MB")
     log(f"next: unzip {zip_path.name} anywhere and open {edition.slug}/index.html")
 
@@ -175,6 +183,28 @@ def _check_inputs(paths: OfflinePaths) -> Path:
             f"{shim} missing (is the npm package iframe-worker installed? `make deps`)"
         )
     return shim
+
+
+def with_edition(markdown: str, edition: Edition) -> str:
+    """The home page's Markdown with the edition line under its title."""
+    lines = markdown.split("\n")
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    if title is None:
+        raise OfflineBundleError(f"{HOME_PAGE}: no '# ' title to put the edition under")
+    lines[title + 1 : title + 1] = ["", edition.line, "{ .sh-edition }", ""]
+    return "\n".join(lines)
+
+
+def _stage_docs(docs_dir: Path, dest: Path, edition: Edition) -> None:
+    """docs/ as the offline build reads it: a copy, the home page naming the edition."""
+    home = docs_dir / HOME_PAGE
+    if not home.is_file():
+        raise OfflineBundleError(f"{home} missing: the pages must be written before this step")
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(docs_dir, dest)
+    (dest / HOME_PAGE).write_text(
+        with_edition(home.read_text(encoding="utf-8"), edition), encoding="utf-8", newline="\n"
+    )
 
 
 def _run_mkdocs(project: Project, config_file: Path, site_dir: Path) -> None:
@@ -307,24 +337,3 @@ def write_zip(tree: Path, prefix: str, dest: Path, epoch: int) -> int:
         tmp.unlink(missing_ok=True)
         raise
     return len(files)
-
-
-# --- mkdocs hook (mkdocs.offline.yml) ----------------------------------------------
-
-
-def on_page_markdown(markdown: str, page, config, files) -> str:
-    """Put the edition line under the home page's title."""
-    if not page.is_homepage:
-        return markdown
-    from mkdocs.exceptions import PluginError  # noqa: PLC0415 (only mkdocs runs this hook)
-
-    try:
-        edition = read_edition()
-    except OfflineBundleError as exc:
-        raise PluginError(str(exc)) from None
-    lines = markdown.split("\n")
-    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
-    if title is None:
-        raise PluginError(f"{page.file.src_uri}: no '# ' title to put the edition under")
-    lines[title + 1 : title + 1] = ["", edition.line, "{ .sh-edition }", ""]
-    return "\n".join(lines)

@@ -192,7 +192,20 @@ def test_read_edition_rejects(tmp_path, env, version, message):
         read_edition(version_file, env)
 
 
-def test_offline_config_keeps_every_plugin_and_hook_of_mkdocs_yml():
+def test_the_edition_goes_under_the_home_pages_title():
+    page = "---\ntitle: Home\n---\n\n# Title\n\nText\n"
+    line = f"Offline edition: version {EDITION.version}, built {long_date(EDITION.built)}."
+    assert offline.with_edition(page, EDITION) == (
+        f"---\ntitle: Home\n---\n\n# Title\n\n{line}\n{{ .sh-edition }}\n\n\nText\n"
+    )
+
+
+def test_a_home_page_without_a_title_fails_the_bundle():
+    with pytest.raises(OfflineBundleError, match=r"index\.md: no '# ' title"):
+        offline.with_edition("---\ntitle: Home\n---\n\nText\n", EDITION)
+
+
+def test_offline_config_keeps_every_plugin_of_mkdocs_yml_and_reads_the_staged_docs():
     # INHERIT replaces lists: an entry added to mkdocs.yml must be repeated.
     main, offline = _yaml(REPO_ROOT / "mkdocs.yml"), _yaml(CONFIG_FILE)
 
@@ -201,7 +214,7 @@ def test_offline_config_keeps_every_plugin_and_hook_of_mkdocs_yml():
 
     assert names(offline["plugins"]) == [*names(main.get("plugins", [])), "offline"]
     assert offline["plugins"][: len(main.get("plugins", []))] == main.get("plugins", [])
-    assert offline["hooks"] == [*main.get("hooks", []), "generator/offline.py"]
+    assert REPO_ROOT / offline["docs_dir"] == OfflinePaths().docs_dir
     assert offline["extra"]["polyfills"] == [SHIM_PATH]
 
 

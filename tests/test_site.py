@@ -18,7 +18,6 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from spine_hemangioma.content import TREATMENT_ROLES, load
 
-from generator import hooks
 from generator.calculator_page import EMBED_PAGE
 from generator.markdown import GAP_LINE, UNCITED
 from generator.pages import ROLE_HEADINGS, load_diagram, render_pages
@@ -427,7 +426,7 @@ def test_pages_request_nothing_from_another_origin(build):
         assert "fonts.gstatic" not in source
 
 
-# --- Writing docs/ and the serve hook ------------------------------------------------
+# --- Writing docs/ -------------------------------------------------------------------
 
 
 def test_write_pages_writes_only_changes_and_removes_stale(tmp_path):
@@ -442,23 +441,6 @@ def test_write_pages_writes_only_changes_and_removes_stale(tmp_path):
     assert not (docs / "old").exists()
     assert (docs / "assets" / "keep.md").read_text() == "hand-written"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".docs-staging-")]
-
-
-def test_serve_hook_regenerates_pages(tmp_path, monkeypatch):
-    monkeypatch.delenv("GUIDE_CONTENT", raising=False)
-    config = SimpleNamespace(docs_dir=str(tmp_path))
-    hooks.on_pre_build(config)
-    assert (tmp_path / "index.md").read_text(encoding="utf-8") == render_pages(CONTENT)["index.md"]
-    before = (tmp_path / "index.md").stat().st_mtime_ns
-    hooks.on_pre_build(config)
-    assert (tmp_path / "index.md").stat().st_mtime_ns == before
-
-
-def test_mkdocs_config_watches_the_content():
-    config = (REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    assert "  - generator/hooks.py" in config
-    assert "  - calculator/spine_hemangioma/content" in config
-    assert "font: false" in config
 
 
 # --- README ------------------------------------------------------------------------------
