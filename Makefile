@@ -14,7 +14,7 @@ PY := $(VENV)/bin/python
 export SOURCE_DATE_EPOCH ?= 1765065600
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: site test serve clean deps chromium java lint bench lock
+.PHONY: site test serve clean deps chromium java lint bench lock site-zensical
 
 # Every Python package (pip included) from requirements.lock, each checked
 # against its sha256; then the two local projects, from nothing but the venv
@@ -57,12 +57,17 @@ site: deps
 serve: deps
 	$(PY) -m generator serve
 
+# The same docs/ built by Zensical (pinned in pyproject.toml) into site-zensical/:
+# the trial of a move; the published site is still site/ (README: Zensical).
+site-zensical: deps
+	$(PY) -m generator zensical
+
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 # One pytest run: every test, and the decision module's branch coverage at 100%.
-test: deps chromium java lint site
+test: deps chromium java lint site site-zensical
 	$(PY) -m pytest -p no:cacheprovider --cov=spine_hemangioma --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=100
 
@@ -70,5 +75,5 @@ bench: deps chromium
 	$(PY) bench/run.py
 
 clean:
-	rm -rf site dist calculator/build build
+	rm -rf site site-zensical .cache dist calculator/build build
 	find docs -mindepth 1 -maxdepth 1 ! -name assets -exec rm -rf {} +

@@ -20,6 +20,7 @@ from .build import build
 from .context import CONTENT_ENV, Project, log
 from .pages import GeneratorError
 from .serve import serve
+from .zensical import build_with_zensical
 
 EXIT_FAILED = 1
 EXIT_INVALID_CONTENT = 2
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("build", "render the pages into docs/ and build site/ (mkdocs build --strict)"),
         ("serve", "preview with mkdocs serve; pages regenerate when the content changes"),
+        ("zensical", "render the pages into docs/ and build site-zensical/ with Zensical"),
     ):
         cmd = commands.add_parser(name, help=help_text)
         cmd.add_argument(
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(project, args.dev_addr)
+        if args.command == "zensical":
+            build_with_zensical(project)
+            return 0
         build(Project(content_dir=project.content_dir, site_dir=args.site_dir.resolve()))
     except ContentError as exc:
         return _report_invalid(exc, project.content_dir)

@@ -66,16 +66,17 @@ STEPS: list[Step] = [
 ]
 
 
-def build(project: Project | None = None) -> BuildContext:
-    """Load, render, then run every step; raises ContentError or GeneratorError
-    (KeyboardInterrupt passes through), site/ untouched unless every step passed."""
+def build(project: Project | None = None, steps: list[Step] | None = None) -> BuildContext:
+    """Load, render, then run every step (STEPS unless given); raises ContentError
+    or GeneratorError (KeyboardInterrupt passes through), site/ untouched unless
+    every step passed."""
     project = project or Project()
     started = time.monotonic()
     content = load_content(project.content_dir)
     pages = render_pages(content, load_diagram())
     ctx = BuildContext(project, content, pages, stage_dir=stage_site(project.site_dir))
     try:
-        for step in STEPS:
+        for step in STEPS if steps is None else steps:
             log(f"{step.__name__} ...")
             step_started = time.monotonic()
             step(ctx)

@@ -389,9 +389,7 @@ GOLDEN_HEADER = "answers\tpathway\turgency\tsteps\tevidence\talternatives\twarni
 
 def golden_rows() -> list[str]:
     """Each complete combination reduced to the fields it reads, once, with its result."""
-    statement_of = {
-        shown_text(load().guide, s): s.id for s in load().guide.statements.values()
-    }
+    statement_of = {shown_text(load().guide, s): s.id for s in load().guide.statements.values()}
     rows = {}
     for full in product(with_absent=False):
         r = evaluate(full)

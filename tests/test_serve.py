@@ -82,7 +82,7 @@ def test_after_watching_an_edit_changes_nothing(project):
     assert home(project) == before
 
 
-@pytest.mark.parametrize("config", ["mkdocs.yml", "mkdocs.offline.yml"])
+@pytest.mark.parametrize("config", ["mkdocs.yml", "mkdocs.offline.yml", "mkdocs.zensical.yml"])
 def test_no_engine_config_runs_a_hook(config):
     text = (REPO_ROOT / config).read_text(encoding="utf-8")
     assert not [line for line in text.splitlines() if line.startswith(("hooks:", "watch:"))]

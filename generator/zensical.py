@@ -1,0 +1,139 @@
+"""`python -m generator zensical` (`make site-zensical`): the same docs/ built by
+Zensical, mkdocs-material's successor, into site-zensical/.
+
+mkdocs builds the published site (generator/build.py, `make site`); this build
+is the trial of a move. tests/test_zensical.py holds its output against the
+mkdocs build and names each thing Zensical does not do yet (README: Zensical).
+
+`build_with_zensical(project)` runs generator.build's pipeline with these steps:
+
+    1. write_docs, install_calculator_assets: docs/ exactly as `make site`
+       renders it (the same functions);
+    2. run_zensical: `zensical build --strict --clean -f mkdocs.zensical.yml`
+       (mkdocs.yml as it is, with its own site_dir; --clean: nothing from
+       Zensical's cache of an earlier build). Zensical writes in place: the
+       folder is emptied first and removed if the build fails, so no stale or
+       half-built site is left to test;
+    3. add_csp: a content security policy in every page (generator/csp.py),
+       as site/ gets it; allow_search_style: plus the sha256 of the one <style>
+       Zensical's script writes (its search dialog's stylesheet, in a shadow
+       root), read from the bundle, in the pages that load it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .build import build, write_docs
+from .calculator_assets import install_calculator_assets
+from .context import DEFAULT_SOURCE_DATE_EPOCH, REPO_ROOT, BuildContext, Project, Step, log
+from .csp import META_RE, add_csp, sha256_source
+from .pages import GeneratorError
+
+CONFIG_FILE = REPO_ROOT / "mkdocs.zensical.yml"
+# Zensical takes no --site-dir and refuses one outside the config's folder:
+# the folder mkdocs.zensical.yml names (tests/test_zensical.py checks they agree).
+SITE_DIR = REPO_ROOT / "site-zensical"
+# Zensical ends a failed strict build with a Python traceback; its own report
+# (file, line, what is wrong) comes before it.
+TRACEBACK_RE = re.compile(r"^Traceback \(most recent call last\):.*", re.M | re.S)
+
+
+# The search dialog's stylesheet: `C("style",{},Name.toString())` in the
+# minified bundle, Name a string literal (Zensical 0.0.x).
+BUNDLE_GLOB = "assets/javascripts/bundle.*.min.js"
+SEARCH_STYLE_RE = re.compile(r'\("style",\{\},(\w+)\.toString\(\)\)')
+STYLE_SRC_RE = re.compile(r"(\bstyle-src [^;\"]*)")
+
+
+class ZensicalError(GeneratorError):
+    """Zensical failed or is missing; the message says which and what to run."""
+
+
+def zensical_project(project: Project) -> Project:
+    """The project as Zensical builds it: the same content and docs/, its own site."""
+    return replace(project, site_dir=SITE_DIR, config_file=CONFIG_FILE)
+
+
+def run_zensical(ctx: BuildContext) -> None:
+    """`zensical build --strict`: a broken link or anchor fails it."""
+    site_dir = ctx.project.site_dir
+    if site_dir != SITE_DIR:
+        raise ZensicalError(f"Zensical builds into {SITE_DIR} only, not {site_dir}")
+    args = [sys.executable, "-m", "zensical", "build", "--strict", "--clean"]
+    args += ["--config-file", str(ctx.project.config_file)]
+    env = dict(os.environ)
+    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
+    env["NO_COLOR"] = "1"  # its report is read in logs, not only on a terminal
+    shutil.rmtree(site_dir, ignore_errors=True)
+    try:
+        proc = subprocess.run(
+            args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise ZensicalError(f"cannot run Zensical ({exc}); `make deps` installs it") from None
+    report = TRACEBACK_RE.sub("", proc.stdout + proc.stderr).strip()
+    if report:
+        print(report, file=sys.stderr)
+    if proc.returncode != 0 or not (site_dir / "index.html").is_file():
+        shutil.rmtree(site_dir, ignore_errors=True)
+        raise ZensicalError(f"zensical build --strict failed (exit {proc.returncode}); see above")
+
+
+def search_style(bundle: str, where: str) -> str:
+    """The stylesheet text Zensical's search puts in a <style> of its own."""
+    call = SEARCH_STYLE_RE.search(bundle)
+    literal = call and re.search(rf"\b{call.group(1)}='([^'\\]*)'", bundle)
+    if not literal:
+        raise ZensicalError(
+            f"{where}: not a Zensical bundle this step knows (no search stylesheet found);"
+            " update generator/zensical.py for the pinned version"
+        )
+    return literal.group(1)
+
+
+def allow_search_style(ctx: BuildContext) -> None:
+    """Build step after add_csp: each page loading the bundle allows its search style."""
+    site_dir = ctx.project.site_dir
+    bundles = sorted(site_dir.glob(BUNDLE_GLOB))
+    if len(bundles) != 1:
+        raise ZensicalError(f"{site_dir}: expected one {BUNDLE_GLOB}, found {len(bundles)}")
+    bundle = bundles[0]
+    where = bundle.relative_to(site_dir).as_posix()
+    source = sha256_source(search_style(bundle.read_text(encoding="utf-8"), where))
+    pages: dict[Path, str] = {}
+    for page in sorted(site_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if bundle.name not in text:
+            continue
+        meta = META_RE.search(text)
+        if not meta or not STYLE_SRC_RE.search(meta.group(0)):
+            raise ZensicalError(f"{page.relative_to(site_dir)}: no style-src to add to")
+        policy = STYLE_SRC_RE.sub(rf"\1 {source}", meta.group(0), count=1)
+        pages[page] = text.replace(meta.group(0), policy, 1)
+    # Every page checked before one is written.
+    for page, text in pages.items():
+        page.write_text(text, encoding="utf-8")
+    log(f"Zensical's search stylesheet allowed in {len(pages)} pages")
+
+
+STEPS: list[Step] = [
+    write_docs,
+    install_calculator_assets,
+    run_zensical,
+    add_csp,
+    allow_search_style,
+]
+
+
+def build_with_zensical(project: Project | None = None) -> BuildContext:
+    """docs/ rendered as for `make site`, then built by Zensical into site-zensical/."""
+    ctx = build(zensical_project(project or Project()), STEPS)
+    log(f"next: serve {SITE_DIR.name}/ (e.g. `python -m http.server -d {SITE_DIR.name}`)")
+    return ctx
