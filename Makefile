@@ -59,7 +59,8 @@ serve: deps
 
 # The same docs/ built by Zensical (pinned in pyproject.toml) into site-zensical/:
 # the trial of a move; the published site is still site/ (README: Zensical).
-site-zensical: deps
+# After `site`: the docs/ it renders, and the site the tests compare with.
+site-zensical: site
 	$(PY) -m generator zensical
 
 lint: deps

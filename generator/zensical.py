@@ -7,8 +7,10 @@ mkdocs build and names each thing Zensical does not do yet (README: Zensical).
 
 `build_with_zensical(project)` runs generator.build's pipeline with these steps:
 
-    1. write_docs, install_calculator_assets: docs/ exactly as `make site`
-       renders it (the same functions);
+    1. write_docs: the pages rendered into docs/ as `make site` renders them
+       (the same function); check_calculator_assets: the calculator's files
+       that `make site` installed in docs/ are there (the Makefile runs it
+       first: the wheel is not built twice);
     2. run_zensical: `zensical build --strict --clean -f mkdocs.zensical.yml`
        (mkdocs.yml as it is, with its own site_dir; --clean: nothing from
        Zensical's cache of an earlier build). Zensical writes in place: the
@@ -31,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .build import build, write_docs
-from .calculator_assets import install_calculator_assets
+from .calculator_assets import ASSETS_PATH, PYODIDE_PATH
 from .context import DEFAULT_SOURCE_DATE_EPOCH, REPO_ROOT, BuildContext, Project, Step, log
 from .csp import META_RE, add_csp, sha256_source
 from .pages import GeneratorError
@@ -59,6 +61,17 @@ class ZensicalError(GeneratorError):
 def zensical_project(project: Project) -> Project:
     """The project as Zensical builds it: the same content and docs/, its own site."""
     return replace(project, site_dir=SITE_DIR, config_file=CONFIG_FILE)
+
+
+def check_calculator_assets(ctx: BuildContext) -> None:
+    """The calculator's scripts and Pyodide runtime are in docs/ (`make site`)."""
+    docs = ctx.project.docs_dir
+    needed = [f"{ASSETS_PATH}/loader.js", f"{PYODIDE_PATH}/pyodide-lock.json"]
+    missing = [rel for rel in needed if not (docs / rel).is_file()]
+    if missing:
+        raise ZensicalError(
+            f"{docs} lacks {', '.join(missing)}: run `make site` first (it installs them)"
+        )
 
 
 def run_zensical(ctx: BuildContext) -> None:
@@ -125,7 +138,7 @@ def allow_search_style(ctx: BuildContext) -> None:
 
 STEPS: list[Step] = [
     write_docs,
-    install_calculator_assets,
+    check_calculator_assets,
     run_zensical,
     add_csp,
     allow_search_style,

@@ -245,6 +245,13 @@ def test_a_failed_build_reports_without_traceback_and_leaves_no_site(tmp_path, m
     assert not site.exists()
 
 
+def test_docs_without_the_calculator_assets_fail(tmp_path):
+    ctx = BuildContext(Project(docs_dir=tmp_path), None, {})
+    message = r"lacks assets/calculator/loader\.js, pyodide/pyodide-lock\.json: run `make site`"
+    with pytest.raises(ZensicalError, match=message):
+        zensical.check_calculator_assets(ctx)
+
+
 # --- The search stylesheet's hash ---------------------------------------------------------
 
 PAGE = (
