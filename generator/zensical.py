@@ -11,22 +11,25 @@ mkdocs build and names each thing Zensical does not do yet (README: Zensical).
        (the same function); check_calculator_assets: the calculator's files
        that `make site` installed in docs/ are there (the Makefile runs it
        first: the wheel is not built twice);
-    2. run_zensical: `zensical build --strict --clean -f mkdocs.zensical.yml`
-       (mkdocs.yml as it is, with its own site_dir; --clean: nothing from
-       Zensical's cache of an earlier build). Zensical writes in place: the
-       folder is emptied first and removed if the build fails, so no stale or
-       half-built site is left to test;
-    3. add_csp: a content security policy in every page (generator/csp.py),
-       as site/ gets it; allow_search_style: plus the sha256 of the one <style>
-       Zensical's script writes (its search dialog's stylesheet, in a shadow
-       root), read from the bundle, in the pages that load it.
+    2. run_zensical: `zensical build --strict --clean` of mkdocs.zensical.yml
+       (mkdocs.yml as it is, the classic theme variant) into the staging
+       folder beside site-zensical/ (--clean: nothing from Zensical's cache
+       of an earlier build);
+    3. add_zensical_csp: a content security policy in every page, as site/
+       gets it (generator/csp.py; the inline code Zensical's templates produce
+       is known in place of mkdocs-material's); allow_search_style: plus the
+       sha256 of the one <style> Zensical's script writes (its search dialog's
+       stylesheet, in a shadow root), read from the bundle, where it loads;
+    4. publish_site: the staged folder replaces site-zensical/ (generator/
+       publish.py), so a failed build leaves the previous one as it was.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -35,12 +38,13 @@ from pathlib import Path
 from .build import build, write_docs
 from .calculator_assets import ASSETS_PATH, PYODIDE_PATH
 from .context import DEFAULT_SOURCE_DATE_EPOCH, REPO_ROOT, BuildContext, Project, Step, log
-from .csp import META_RE, add_csp, sha256_source
+from .csp import META_RE, OUR_TEMPLATES, apply_csp, known_inline, sha256_source
 from .pages import GeneratorError
+from .publish import publish_site
 
 CONFIG_FILE = REPO_ROOT / "mkdocs.zensical.yml"
-# Zensical takes no --site-dir and refuses one outside the config's folder:
-# the folder mkdocs.zensical.yml names (tests/test_zensical.py checks they agree).
+# The folder mkdocs.zensical.yml names, for `zensical serve` too (tests/test_zensical.py
+# checks they agree); the build itself stages beside it and swaps it in.
 SITE_DIR = REPO_ROOT / "site-zensical"
 # Zensical ends a failed strict build with a Python traceback; its own report
 # (file, line, what is wrong) comes before it.
@@ -75,27 +79,36 @@ def check_calculator_assets(ctx: BuildContext) -> None:
 
 
 def run_zensical(ctx: BuildContext) -> None:
-    """`zensical build --strict`: a broken link or anchor fails it."""
-    site_dir = ctx.project.site_dir
-    if site_dir != SITE_DIR:
-        raise ZensicalError(f"Zensical builds into {SITE_DIR} only, not {site_dir}")
+    """`zensical build --strict` into the staging folder: a broken link or anchor fails it."""
+    project = ctx.project
+    site_dir = ctx.stage_dir or project.site_dir
+    # Zensical takes no --site-dir and refuses a site_dir outside the config's
+    # folder: a config of this build alone, beside the project's, inherits it.
+    config = project.config_file.with_name(f".{project.config_file.stem}.{os.getpid()}.yml")
+    inherit = f"INHERIT: {project.config_file.name}\nsite_dir: {json.dumps(str(site_dir))}\n"
     args = [sys.executable, "-m", "zensical", "build", "--strict", "--clean"]
-    args += ["--config-file", str(ctx.project.config_file)]
+    args += ["--config-file", str(config)]
     env = dict(os.environ)
     env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
     env["NO_COLOR"] = "1"  # its report is read in logs, not only on a terminal
-    shutil.rmtree(site_dir, ignore_errors=True)
     try:
+        config.write_text(inherit, encoding="utf-8")
+        # Its own session, as run_mkdocs: Ctrl-C stops the build, not Zensical.
         proc = subprocess.run(
-            args, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+            args,
+            cwd=project.config_file.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            start_new_session=True,
         )
-    except OSError as exc:
-        raise ZensicalError(f"cannot run Zensical ({exc}); `make deps` installs it") from None
+    finally:
+        config.unlink(missing_ok=True)
     report = TRACEBACK_RE.sub("", proc.stdout + proc.stderr).strip()
     if report:
         print(report, file=sys.stderr)
     if proc.returncode != 0 or not (site_dir / "index.html").is_file():
-        shutil.rmtree(site_dir, ignore_errors=True)
         raise ZensicalError(f"zensical build --strict failed (exit {proc.returncode}); see above")
 
 
@@ -113,7 +126,7 @@ def search_style(bundle: str, where: str) -> str:
 
 def allow_search_style(ctx: BuildContext) -> None:
     """Build step after add_csp: each page loading the bundle allows its search style."""
-    site_dir = ctx.project.site_dir
+    site_dir = ctx.stage_dir or ctx.project.site_dir
     bundles = sorted(site_dir.glob(BUNDLE_GLOB))
     if len(bundles) != 1:
         raise ZensicalError(f"{site_dir}: expected one {BUNDLE_GLOB}, found {len(bundles)}")
@@ -136,12 +149,29 @@ def allow_search_style(ctx: BuildContext) -> None:
     log(f"Zensical's search stylesheet allowed in {len(pages)} pages")
 
 
+def templates_dir() -> Path:
+    """The folder of Zensical's own templates (its theme), from the installed package."""
+    spec = importlib.util.find_spec("zensical")
+    if spec is None or not spec.submodule_search_locations:
+        raise ZensicalError("Zensical is not installed: `make deps` installs it (pyproject.toml)")
+    return Path(spec.submodule_search_locations[0]) / "templates"
+
+
+def add_zensical_csp(ctx: BuildContext) -> None:
+    """add_csp with Zensical's templates in place of mkdocs-material's: the inline
+    code they (and ours) produce is hashed, any other fails the build."""
+    known = known_inline((templates_dir(), *OUR_TEMPLATES))
+    count = apply_csp(ctx.stage_dir or ctx.project.site_dir, known=known)
+    log(f"content security policy in {count} pages")
+
+
 STEPS: list[Step] = [
     write_docs,
     check_calculator_assets,
     run_zensical,
-    add_csp,
+    add_zensical_csp,
     allow_search_style,
+    publish_site,
 ]
 
 

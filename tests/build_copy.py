@@ -17,6 +17,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = {".git", ".venv", "node_modules", "site", "dist", "build", "__pycache__"}
+OUTPUTS |= {"site-zensical", ".cache"}  # make site-zensical's
 
 
 def copy_repo(dest: Path) -> Path:

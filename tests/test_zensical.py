@@ -36,6 +36,7 @@ from generator import zensical
 from generator.calculator_page import site_url as site_url_of
 from generator.context import BuildContext, Project
 from generator.csp import sha256_source
+from generator.publish import stage_site
 from generator.zensical import CONFIG_FILE, SITE_DIR, ZensicalError, allow_search_style
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -230,19 +231,21 @@ def test_the_strict_build_passes_on_a_valid_project(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_a_failed_build_reports_without_traceback_and_leaves_no_site(tmp_path, monkeypatch, capfd):
+def test_a_failed_build_reports_without_traceback_and_leaves_the_site(tmp_path, capfd):
     mini_build(tmp_path, {"index.md": "# Home\n\n[x](nowhere.md)\n"})  # writes the project
     site = tmp_path / "site"
-    (site / "index.html").parent.mkdir(exist_ok=True)
+    site.mkdir(exist_ok=True)
     (site / "index.html").write_text("from an earlier build", encoding="utf-8")
-    monkeypatch.setattr(zensical, "SITE_DIR", site)
-    ctx = BuildContext(Project(site_dir=site, config_file=tmp_path / "mkdocs.yml"), None, {})
+    config = tmp_path / "mkdocs.yml"
+    project = Project(docs_dir=tmp_path / "docs", site_dir=site, config_file=config)
+    ctx = BuildContext(project, None, {}, stage_dir=stage_site(site))
     with pytest.raises(ZensicalError, match=r"zensical build --strict failed \(exit 1\)"):
         zensical.run_zensical(ctx)
     err = capfd.readouterr().err
     assert "page does not exist" in err
     assert "Traceback" not in err
-    assert not site.exists()
+    assert (site / "index.html").read_text(encoding="utf-8") == "from an earlier build"
+    assert not list(tmp_path.glob(".mkdocs.*.yml")), "the build's own config left behind"
 
 
 def test_docs_without_the_calculator_assets_fail(tmp_path):
