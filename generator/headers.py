@@ -45,7 +45,7 @@ HEADERS: tuple[Header, ...] = (
         ALL_BUT_EMBED,
         "Content-Security-Policy",
         "frame-ancestors 'none'",
-        "No other site may frame the guide's pages (a <meta> policy cannot say this).",
+        "No other site may frame the guide's pages (a policy in a meta tag cannot say this).",
     ),
     Header(ALL_BUT_EMBED, "X-Frame-Options", "DENY", "The same, for browsers without CSP 2."),
     Header(
@@ -59,7 +59,7 @@ HEADERS: tuple[Header, ...] = (
         "/*",
         "Referrer-Policy",
         "strict-origin-when-cross-origin",
-        "Links out send no page address.",
+        "A link to another site sends the origin only, not the page's address.",
     ),
     Header(
         "/*",
@@ -72,7 +72,7 @@ HEADERS: tuple[Header, ...] = (
         "/*",
         "Cross-Origin-Opener-Policy",
         "same-origin",
-        "A window the guide opens cannot reach it, nor it them.",
+        "Windows the guide opens, or that open it, cannot script it.",
     ),
     Header(
         "/*",
@@ -93,10 +93,16 @@ HEADERS: tuple[Header, ...] = (
         "The service worker is checked on every visit, so a new edition reaches readers.",
     ),
     Header(
-        "/assets/javascripts/*",
+        "/assets/javascripts/bundle.*",
         "Cache-Control",
         YEAR,
-        "mkdocs-material's scripts: each name carries a hash of its content.",
+        "mkdocs-material's script: its name carries a hash of its content.",
+    ),
+    Header(
+        "/assets/javascripts/workers/*",
+        "Cache-Control",
+        YEAR,
+        "mkdocs-material's search worker: its name carries a hash of its content.",
     ),
     Header(
         "/assets/stylesheets/*",

@@ -43,6 +43,8 @@ SCRIPT_SOURCE = WEB_DIR / "scorm12.js"
 SCRIPT_PATH = "assets/scorm/scorm12.js"
 MANIFEST = "imsmanifest.xml"
 SERVER_FILES = ("404.html", "sitemap.xml", "sitemap.xml.gz")
+# Written into site/ after this step; a stale copy must not travel.
+LATER_FILES = ("downloads", "_headers")
 SCO_TITLE = "Calculator: which pathway?"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 BUILD_DIR = Path(__file__).resolve().parent.parent / "build"
@@ -80,7 +82,7 @@ def build_scorm_package(ctx: BuildContext) -> None:
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".scorm-", dir=BUILD_DIR) as tmp:
         tree = Path(tmp) / "package"
-        shutil.copytree(site, tree, ignore=shutil.ignore_patterns(*SERVER_FILES))
+        shutil.copytree(site, tree, ignore=shutil.ignore_patterns(*SERVER_FILES, *LATER_FILES))
         (tree / SCRIPT_PATH).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SCRIPT_SOURCE, tree / SCRIPT_PATH)
         add_script(tree / LAUNCH_PAGE, "../" + SCRIPT_PATH)
