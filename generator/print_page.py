@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .markdown import PageMarkdown, attribute, escape
+from .markdown import UNIDENTIFIED, UNIDENTIFIED_MARK, PageMarkdown, attribute, escape
 
 PRINT_PAGE = "print.md"
 NAV_TITLE = "Whole guide (print)"
@@ -23,15 +23,8 @@ class PrintMarkdown(PageMarkdown):
         self.cited.add(number)
         ref = self.references[number]
         title = attribute(f"Reference {number}: {ref.provenance}")
-        return f'[\\[{number}\\]](#ref-{number} "{title}"){{ .sh-print-cite }}'
-
-
-@dataclass(frozen=True)
-class PrintSection:
-    heading: str  # Markdown
-    level: int
-    statements: tuple[str, ...]
-    lead: str | None = None
+        mark = UNIDENTIFIED_MARK if ref.provenance == UNIDENTIFIED else ""
+        return f'[\\[{number}{mark}\\]](#ref-{number} "{title}"){{ .sh-print-cite }}'
 
 
 @dataclass(frozen=True)
@@ -45,25 +38,28 @@ class PrintReference:
 
 def print_page(site) -> tuple[str, str, dict]:
     """(path, template, context) of the whole-guide page; `site` is pages._Site."""
-    from generator.offline import read_edition  # noqa: PLC0415 (offline.py imports pages.py)
-    from generator.pages import PROVENANCE_NOTES  # noqa: PLC0415 (pages.py imports this module)
+    # Both import this module (offline.py through pages.py).
+    from generator.offline import read_edition  # noqa: PLC0415
+    from generator.pages import PROVENANCE_NOTES, SectionView, _depth  # noqa: PLC0415
 
     guide = site.guide
     pm = PrintMarkdown(PRINT_PAGE, {r.number: r for r in guide.references})
-    base = site.base(pm, NAV_TITLE, escape(guide.source.title))
+    base = site.base(pm, NAV_TITLE, escape(f"{guide.source.title}: the whole guide"))
     # The review status is printed on this page: the notice points there.
     base["notice"] = replace(base["notice"], about_url="#review-status")
-    sections, parents = [], set()
+    # Nested as the article nests them (pages._Site.sections), without the
+    # statement anchors: those belong to each statement's own page.
+    sections = []
     for sec in guide.sections:
-        if sec.parent and sec.parent not in parents:
-            parents.add(sec.parent)
-            sections.append(PrintSection(escape(sec.parent), 2, ()))
+        shown = tuple(pm.statement(st) for st in sec.statements)
+        intro, shown = (shown[0], shown[1:]) if sec.heading is None else (None, shown)
         sections.append(
-            PrintSection(
-                heading=escape(sec.heading),
-                level=3 if sec.parent else 2,
-                statements=tuple(pm.statement(st) for st in sec.statements),
+            SectionView(
+                heading=escape(sec.heading) if sec.heading else "",
+                level=2 + _depth(guide, sec),
+                statements=shown,
                 lead=escape(sec.lead) if sec.lead else None,
+                intro=intro,
             )
         )
     diagram = site.diagram
