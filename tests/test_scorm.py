@@ -13,6 +13,7 @@ import shutil
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -21,7 +22,17 @@ from playwright.sync_api import expect
 
 from generator.calculator_page import CASES_FILE
 from generator.offline import DIST_DIR, read_edition
-from generator.scorm import LAUNCH_PAGE, MANIFEST, NS, SCRIPT_PATH, manifest_xml, scorm_name
+from generator.scorm import (
+    LAUNCH_PAGE,
+    MANIFEST,
+    NS,
+    SCRIPT_PATH,
+    ScormError,
+    add_script,
+    build_scorm_package,
+    manifest_xml,
+    scorm_name,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = REPO_ROOT / "node_modules" / "scorm-again" / "dist" / "scorm12.min.js"
@@ -223,3 +234,35 @@ def test_sco_outside_an_lms_is_a_plain_page(browser_page, lms):
     page.goto("about:blank")
     assert messages == []
     assert browser_page.console_errors == []
+
+
+# --- Bad input -------------------------------------------------------------------------
+
+
+def test_build_fails_without_the_launch_page(tmp_path):
+    ctx = SimpleNamespace(project=SimpleNamespace(site_dir=tmp_path), content=None)
+    with pytest.raises(ScormError) as info:
+        build_scorm_package(ctx)
+    assert str(info.value) == (
+        f"{tmp_path / LAUNCH_PAGE} missing: the calculator page is the package's launch page"
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<html><head></head><body></body></html>", '<script src="x.js"></script>\n</head>'),
+        ("<html><body>no head</body></html>", None),
+    ],
+    ids=["head", "no head"],
+)
+def test_add_script(tmp_path, html, expected):
+    page = tmp_path / "index.html"
+    page.write_text(html, encoding="utf-8")
+    if expected is None:
+        with pytest.raises(ScormError, match="no </head> to add the SCORM script to"):
+            add_script(page, "x.js")
+        assert page.read_text(encoding="utf-8") == html
+    else:
+        add_script(page, "x.js")
+        assert expected in page.read_text(encoding="utf-8")
