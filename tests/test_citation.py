@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from spine_hemangioma.content import load
 
@@ -18,6 +19,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CFF = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
 EDITION = read_edition()
 CONTENT = load()
+
+
+@pytest.fixture(autouse=True)
+def _default_address(monkeypatch):
+    # CITATION.cff holds mkdocs.yml's address; a build for another host sets SITE_URL.
+    monkeypatch.delenv("SITE_URL", raising=False)
 
 
 def test_citation_cff_names_this_edition():
