@@ -262,12 +262,14 @@ class _Site:
         )
 
     def sections(
-        self, pm: PageMarkdown, sections: list[Section], top: int = 0
+        self, pm: PageMarkdown, sections: list[Section], top: int = 0, *, home: bool = True
     ) -> tuple[SectionView, ...]:
-        """Article sections nested as the article nests them: a section `top` deep is an H2."""
+        """Article sections nested as the article nests them: a section `top` deep is an H2.
+        `home=False`: a copy of statements shown on their own pages (no anchors)."""
         views = []
+        show = self.shown if home else lambda pm, st: pm.statement(st)
         for sec in sections:
-            shown = tuple(self.shown(pm, st) for st in sec.statements)
+            shown = tuple(show(pm, st) for st in sec.statements)
             intro, shown = (shown[0], shown[1:]) if sec.lead_in and shown else (None, shown)
             views.append(
                 SectionView(

@@ -40,28 +40,15 @@ def print_page(site) -> tuple[str, str, dict]:
     """(path, template, context) of the whole-guide page; `site` is pages._Site."""
     # Both import this module (offline.py through pages.py).
     from generator.offline import read_edition  # noqa: PLC0415
-    from generator.pages import PROVENANCE_NOTES, SectionView, _depth  # noqa: PLC0415
+    from generator.pages import PROVENANCE_NOTES  # noqa: PLC0415
 
     guide = site.guide
     pm = PrintMarkdown(PRINT_PAGE, {r.number: r for r in guide.references})
     base = site.base(pm, NAV_TITLE, escape(f"{guide.source.title}: the whole guide"))
     # The review status is printed on this page: the notice points there.
     base["notice"] = replace(base["notice"], about_url="#review-status")
-    # Nested as the article nests them (pages._Site.sections), without the
-    # statement anchors: those belong to each statement's own page.
-    sections = []
-    for sec in guide.sections:
-        shown = tuple(pm.statement(st) for st in sec.statements)
-        intro, shown = (shown[0], shown[1:]) if sec.heading is None else (None, shown)
-        sections.append(
-            SectionView(
-                heading=escape(sec.heading) if sec.heading else "",
-                level=2 + _depth(guide, sec),
-                statements=shown,
-                lead=escape(sec.lead) if sec.lead else None,
-                intro=intro,
-            )
-        )
+    # Nested as on the article's pages; the anchors stay on those pages.
+    sections = site.sections(pm, list(guide.sections), home=False)
     diagram = site.diagram
     edition = read_edition()
     context = {
