@@ -105,4 +105,5 @@ def publish_downloads(ctx: BuildContext) -> None:
     keys = tuple(d.key for d in downloads(read_edition()))
     here = link_downloads((ctx.stage_dir or ctx.project.site_dir), carried=keys)
     for key, path in here.items():
-        print(f"generator: {key}: {path} ({human_size(path.stat().st_size)})", file=sys.stderr)
+        size = human_size(path.stat().st_size)
+        print(f"generator: {key}: {DOWNLOADS_PATH}/{path.name} ({size})", file=sys.stderr)

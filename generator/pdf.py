@@ -82,8 +82,16 @@ def print_pdf(page: Path, dest: Path, epoch: int, chromium: str = CHROMIUM) -> i
         args += [f"--print-to-pdf={out}", page.resolve().as_uri()]
         env = {**os.environ, "TZ": "UTC"}
         try:
+            # Its own session: Ctrl-C reaches the build alone, which stops Chromium
+            # and prints one line (as run_mkdocs does).
             proc = subprocess.run(
-                args, capture_output=True, text=True, env=env, timeout=TIMEOUT_S, check=False
+                args,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=TIMEOUT_S,
+                check=False,
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             raise PdfError(f"Chromium did not print {page} within {TIMEOUT_S} s") from None
