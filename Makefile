@@ -51,7 +51,8 @@ java:
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
 
 # PIP_NO_INDEX: the build itself downloads nothing (`make test` and CI run it).
-site: deps
+# Chromium: the build prints the PDF edition with it.
+site: deps chromium
 	PIP_NO_INDEX=1 $(PY) -m generator build
 
 serve: deps

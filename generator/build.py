@@ -19,9 +19,13 @@ from spine_hemangioma.content import Content, load_from
 from .calculator_assets import install_calculator_assets
 from .context import CONTENT_ENV, REPO_ROOT, BuildContext, Project, Step, log, mkdocs_env
 from .csp import add_csp
+from .downloads import publish_downloads
+from .headers import write_headers
 from .offline import build_offline_bundle
 from .pages import GeneratorError, load_diagram, render_pages
+from .pdf import build_pdf
 from .publish import discard_stage, publish_site, stage_site
+from .scorm import build_scorm_package
 from .write import write_pages
 
 # What the command line and the tests import from here.
@@ -61,7 +65,11 @@ STEPS: list[Step] = [
     install_calculator_assets,
     run_mkdocs,
     add_csp,
+    build_pdf,
     build_offline_bundle,
+    build_scorm_package,
+    publish_downloads,
+    write_headers,
     publish_site,
 ]
 

@@ -10,7 +10,8 @@
     3. the calculator's file:// payload in pyodide/ (build_offline_payload),
        in place of the files it carries;
     4. without the files only a server uses (404.html, the sitemap);
-       README.txt and VERSION.txt beside index.html; a content security
+       README.txt and VERSION.txt beside index.html; the PDF in downloads/
+       (generator/downloads.py links the other downloads online); a content security
        policy in every page (generator/csp.py, file:// variant);
     5. dist/spine-hemangioma-guide-<version>-offline.zip, with every entry under
        one folder of that name, deterministic (sorted entries, timestamps from
@@ -37,6 +38,7 @@ from pathlib import Path
 
 from generator.context import BuildContext, Project, mkdocs_env
 from generator.csp import apply_csp
+from generator.downloads import link_downloads
 from generator.pages import GeneratorError
 from generator.pyodide_assets import (
     DEFAULT_SOURCE_DATE_EPOCH,
@@ -154,6 +156,7 @@ def build_offline_bundle(ctx: BuildContext, paths: OfflinePaths | None = None) -
         _add_calculator_payload(staging)
         _drop_server_files(staging)
         _write_notes(staging, edition, ctx)
+        link_downloads(staging, carried=("pdf",))  # the PDF travels; the rest is online
         apply_csp(staging, offline=True)  # after the shim: its iframe script is hashed
         _check_nothing_loads_from_outside(staging)
         zip_path = paths.dist_dir / f"{edition.slug}.zip"
@@ -327,7 +330,8 @@ def write_zip(tree: Path, prefix: str, dest: Path, epoch: int) -> int:
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
             for rel, path in files:
-                info = zipfile.ZipInfo(f"{prefix}/{rel}", date_time=stamp)
+                # No prefix: the tree's files at the zip's root (the SCORM package).
+                info = zipfile.ZipInfo(f"{prefix}/{rel}" if prefix else rel, date_time=stamp)
                 info.create_system = 3  # Unix, so the mode below is honoured
                 info.external_attr = 0o100644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED

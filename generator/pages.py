@@ -19,6 +19,7 @@ from .calculator_page import (
     embed_page,
     embedding_page,
 )
+from .editions import CitationView, DownloadView, citation_view, downloads_view
 from .markdown import (
     GAP_LINE,
     REFERENCES_PAGE,
@@ -29,6 +30,7 @@ from .markdown import (
     attribute,
     escape,
 )
+from .print_page import print_page
 from .render import environment, long_date, render
 
 DIAGRAM_MODULE = "spine_hemangioma.diagram"
@@ -147,6 +149,7 @@ class HomeContext(BaseContext):
     answer: tuple[str, ...]
     audience: str
     links: dict[str, str]  # page key -> relative URL
+    downloads: list[DownloadView]  # _downloads.md.j2
 
 
 class ArticleContext(BaseContext):
@@ -185,6 +188,8 @@ class AboutContext(BaseContext):
     updated: object  # datetime.date; the template formats it
     audience: str
     links: dict[str, str]
+    downloads: list[DownloadView]  # _downloads.md.j2
+    cite: CitationView  # _cite.md.j2
 
 
 class AbbreviationsContext(TypedDict):
@@ -257,12 +262,14 @@ class _Site:
         )
 
     def sections(
-        self, pm: PageMarkdown, sections: list[Section], top: int = 0
+        self, pm: PageMarkdown, sections: list[Section], top: int = 0, *, home: bool = True
     ) -> tuple[SectionView, ...]:
-        """Article sections nested as the article nests them: a section `top` deep is an H2."""
+        """Article sections nested as the article nests them: a section `top` deep is an H2.
+        `home=False`: a copy of statements shown on their own pages (no anchors)."""
         views = []
+        show = self.shown if home else lambda pm, st: pm.statement(st)
         for sec in sections:
-            shown = tuple(self.shown(pm, st) for st in sec.statements)
+            shown = tuple(show(pm, st) for st in sec.statements)
             intro, shown = (shown[0], shown[1:]) if sec.lead_in and shown else (None, shown)
             views.append(
                 SectionView(
@@ -369,6 +376,7 @@ def _home(site: _Site) -> tuple[str, str, HomeContext]:
         answer=answer,
         audience=escape(guide.source.audience),
         links=links,
+        downloads=downloads_view(),
     )
     site.record(pm, "Home")
     return pm.path, "home.md.j2", context
@@ -511,6 +519,8 @@ def _about(site: _Site) -> tuple[str, str, AboutContext]:
         updated=src.updated,
         audience=escape(src.audience),
         links={"references": pm.link(REFERENCES_PAGE), "gaps": pm.link("gaps.md")},
+        downloads=downloads_view(),
+        cite=citation_view(src),
     )
     return pm.path, "about.md.j2", context
 
@@ -569,6 +579,7 @@ def page_contexts(
         _gaps(site),
         _references(site),
         _about(site),
+        print_page(site),
         _abbreviations(guide),
     ]
     return pages

@@ -2,7 +2,7 @@
 static HTTP server, and pages that may reach nothing but that server.
 
     chromium_browser   session: one headless Chromium (/usr/bin/chromium)
-    static_server      session: static_server(directory) -> "http://127.0.0.1:PORT/"
+    static_server      session: static_server(directory, types=None) -> "http://127.0.0.1:PORT/"
     site_url           session: the built site/ served, its base URL
     browser_page       function: a PageProbe on a fresh context; outside requests
                        are aborted, recorded, and fail the test at teardown
@@ -75,11 +75,20 @@ def static_server() -> Iterator[Callable[[Path], str]]:
     """Factory: serve a directory on 127.0.0.1 (random port); returns its base URL."""
     servers: list[http.server.ThreadingHTTPServer] = []
 
-    def serve(directory: Path) -> str:
+    def serve(directory: Path, types: dict[str, str] | None = None) -> str:
+        """`types`: extension -> Content-Type overrides (an LMS serving .wasm as
+        application/octet-stream)."""
         directory = Path(directory)
         if not directory.is_dir():
             pytest.fail(f"cannot serve {directory}: not a directory")
-        handler = functools.partial(_QuietHandler, directory=str(directory))
+        handler_class = _QuietHandler
+        if types:
+            handler_class = type(
+                "_TypedHandler",
+                (_QuietHandler,),
+                {"extensions_map": {**_QuietHandler.extensions_map, **types}},
+            )
+        handler = functools.partial(handler_class, directory=str(directory))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
