@@ -2,13 +2,22 @@
 
 `build_pyodide_assets(out_dir)` fills `out_dir` (replacing it whole) with:
 
-    pyodide.js, pyodide.asm.mjs, pyodide.asm.wasm, python_stdlib.zip
+    pyodide.js, pyodide.asm.mjs, pyodide.asm.wasm
         copied unchanged from node_modules/pyodide (the pinned npm package);
+    python_stdlib.zip
+        the calculator's own standard library: only the modules Pyodide's
+        start and the calculator load, precompiled, stored entries (so HTTP
+        compression works on it); see compile_stdlib.mjs. The build fails if
+        the trimmed archive cannot answer every combination of answers;
     spine_hemangioma-<version>-py3-none-any.whl
         the pure wheel of calculator/, built with pypa/build;
     pyodide-lock.json
-        Pyodide's lock file plus the wheel's entry (name "spine-hemangioma",
-        file_name, sha256), made offline by `pyodide lockfile add-wheels`;
+        the wheel's entry (name "spine-hemangioma", file_name, sha256), made
+        offline by `pyodide lockfile add-wheels`; the other ~300 entries of
+        Pyodide's lock file are dropped (the page loads no other package);
+    runtime.json
+        {file name: {"bytes", "sha256"}} of the files above: the loader's
+        progress bar (bytes of the total) and its integrity check;
 
 and, for pages opened from file:// (see `build_offline_payload`):
 
@@ -48,6 +57,7 @@ LOCK_FILE = "pyodide-lock.json"
 CONTENT_FILES = ("guide.toml", "algorithm.toml")
 PACKAGE_NAME = "spine-hemangioma"
 OFFLINE_MANIFEST = "pyodide-offline.js"
+RUNTIME_MANIFEST = "runtime.json"
 # Embedded as base64 (binary) or as a string (the module source).
 OFFLINE_BINARY = ("pyodide.asm.wasm", "python_stdlib.zip")
 OFFLINE_TEXT = ("pyodide.asm.mjs",)
@@ -113,9 +123,9 @@ COMPILE_STDLIB = Path(__file__).resolve().parent / "compile_stdlib.mjs"
 
 
 def _compile_stdlib(pyodide_dir: Path, wheel: Path, out_zip: Path, work: Path) -> None:
-    """Replace the stdlib zip by one whose modules the calculator imports are .pyc:
-    Python then starts about twice as fast in the browser (README, Performance)."""
-    _log("compiling the stdlib modules the calculator imports (.pyc)")
+    """Write the trimmed, precompiled, stored stdlib zip (README, Performance);
+    fails if it cannot answer every combination the full one answers."""
+    _log("trimming and compiling the stdlib to the modules the calculator loads")
     args = ["node", str(COMPILE_STDLIB), str(pyodide_dir), str(wheel), str(out_zip)]
     _run(args, "node compile_stdlib.mjs", cwd=work)
 
@@ -140,10 +150,26 @@ def _add_wheel_to_lock(pyodide_dir: Path, wheel: Path, out_lock: Path, work: Pat
         "pyodide lockfile add-wheels",
         cwd=work,
     )
-    entry = json.loads(out_lock.read_text(encoding="utf-8"))["packages"].get(PACKAGE_NAME)
+    lock = json.loads(out_lock.read_text(encoding="utf-8"))
+    entry = lock["packages"].get(PACKAGE_NAME)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     if not entry or entry.get("file_name") != wheel.name or entry.get("sha256") != digest:
         raise PyodideAssetsError(f"{LOCK_FILE} has no matching entry for {wheel.name}")
+    if entry.get("depends"):
+        raise PyodideAssetsError(f"{wheel.name} depends on {entry['depends']}: not shipped")
+    # 119 kB of entries for packages the page never loads: only ours stays.
+    lock["packages"] = {PACKAGE_NAME: entry}
+    out_lock.write_text(json.dumps(lock, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+
+
+def _write_runtime_manifest(out_dir: Path) -> None:
+    """runtime.json: size and sha256 of each file the loader fetches."""
+    files = {
+        p.name: {"bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for p in sorted(out_dir.iterdir())
+        if p.is_file() and p.name != RUNTIME_MANIFEST
+    }
+    (out_dir / RUNTIME_MANIFEST).write_text(json.dumps(files, indent=1) + "\n", encoding="utf-8")
 
 
 def _check_pyodide_dir(pyodide_dir: Path) -> None:
@@ -228,6 +254,7 @@ def build_pyodide_assets(
             shutil.copyfile(wheel, staging / wheel.name)
             _compile_stdlib(pyodide_dir, staging / wheel.name, staging / STDLIB_ZIP, work)
             _add_wheel_to_lock(pyodide_dir, staging / wheel.name, staging / LOCK_FILE, work)
+            _write_runtime_manifest(staging)
             if offline:
                 _log("writing the file:// payload")
                 build_offline_payload(staging)

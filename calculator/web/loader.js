@@ -1,20 +1,75 @@
 // Loads the calculator's Python (the spine_hemangioma wheel) into Pyodide, on
 // the page's main thread, from the site's own files: no CDN, no build step.
 //
-//   SpineCalc.load({baseUrl: "../pyodide/", onProgress, timeoutMs})
+//   SpineCalc.load({baseUrl: "../pyodide/", onProgress, onBytes, stallMs})
 //     .then((calc) => calc.call({question_id: "value", ...}))  // -> result object
 //
-// One switch: over http(s) Pyodide fetches its files as usual; from file://
-// the browser forbids fetch() and module imports, so the same files come
-// from classic scripts that carry them as strings (see
+//   onProgress(stage)          "runtime", "package", "import", "ready"
+//                              (from file:// "payload" first)
+//   onBytes(received, total)   bytes of the runtime downloaded so far
+//   rejects with an Error whose `kind` says what happened, and whose message
+//   says it in plain words for the reader:
+//     "download"  a file could not be fetched (HTTP error, connection failed)
+//     "stalled"   nothing arrived for stallMs while files were downloading
+//     "damaged"   a file's sha256 is not the one the build wrote
+//     "nowasm"    the browser has no WebAssembly
+//     "start"     anything else (Python itself failed to start)
+//
+// Over http(s) every file is fetched by this script, watched: the bytes are
+// counted (progress and stall detection) and checked against runtime.json
+// (sizes and sha256, written by generator/pyodide_assets.py). There is no
+// overall time limit: a slow link that keeps delivering bytes is not a
+// failure. The files Pyodide fetches itself (the wasm, the stdlib, the lock
+// file, the wheel) are requested at once, in parallel, and handed to Pyodide
+// when it asks; the two scripts are fetched first, so their script and
+// import() load from the HTTP cache.
+//
+// From file:// the browser forbids fetch() and module imports, so the same
+// files come from classic scripts that carry them as strings (see
 // generator/pyodide_assets.py, build_offline_payload).
 (function () {
   "use strict";
 
   var PACKAGE = "spine-hemangioma"; // name in pyodide-lock.json
   var MODULE = "spine_hemangioma";
-  var DEFAULT_TIMEOUT_MS = 60000;
+  var MANIFEST = "runtime.json";
+  // No byte for this long while a download is open is a stall. TCP backs off
+  // 1, 2, 4, 8 s on lost packets (15 s for four losses in a row) and a phone
+  // handing over between cells pauses for a few seconds: 20 s outlasts both,
+  // and is short enough that a dead link is reported while the reader waits.
+  var DEFAULT_STALL_MS = 20000;
   var pending = null; // one runtime per page: loading it twice costs ~10 MB
+
+  function loadError(kind, message, cause) {
+    var err = new Error(message, cause ? { cause: cause } : undefined);
+    err.kind = kind;
+    return err;
+  }
+
+  var MESSAGES = {
+    download: function (d) {
+      return "Could not download the calculator (" + d + "). Check the connection, then retry.";
+    },
+    stalled: function (d) {
+      return "The download of the calculator stalled: nothing arrived for " + d +
+        ". Check the connection, then retry.";
+    },
+    damaged: function (d) {
+      return "A file of the calculator arrived damaged (" + d +
+        " does not match its checksum). Retry; if it happens again, the site's copy is damaged.";
+    },
+    nowasm: function () {
+      return "This browser lacks WebAssembly, which the calculator needs. " +
+        "Try another browser, or use the algorithm page.";
+    },
+    start: function (d) {
+      return "The calculator could not start in this browser (" + d + ").";
+    },
+  };
+
+  function fail(kind, detail, cause) {
+    return loadError(kind, MESSAGES[kind](detail), cause);
+  }
 
   function loadScript(url) {
     return new Promise(function (resolve, reject) {
@@ -26,11 +81,184 @@
       };
       s.onerror = function () {
         s.remove();
-        reject(new Error("could not load " + url));
+        reject(fail("download", url.split("/").pop() + " did not load"));
       };
       document.head.appendChild(s);
     });
   }
+
+  function hex(buffer) {
+    return Array.prototype.map
+      .call(new Uint8Array(buffer), function (b) { return (b < 16 ? "0" : "") + b.toString(16); })
+      .join("");
+  }
+
+  function base64(bytes) {
+    var bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin);
+  }
+
+  // --- Watched downloads (http) --------------------------------------------------
+
+  // One load's downloads: progress, the stall clock, and the first fault,
+  // which rejects `failed` (raced against the start) at once.
+  function Downloads(base, opts, realFetch) {
+    var self = this;
+    var stallMs = opts.stallMs || DEFAULT_STALL_MS;
+    var open = 0;
+    var last = Date.now();
+    var received = 0;
+    this.total = 0;
+    this.expected = {}; // name -> {bytes, sha256}
+    this.failed = new Promise(function (_, reject) {
+      self.fault = function (err) {
+        if (!self.error) self.error = err;
+        reject(self.error);
+      };
+    });
+    this.failed.catch(function () {}); // raced; never unhandled
+    var clock = setInterval(function () {
+      if (open > 0 && Date.now() - last > stallMs) {
+        self.fault(fail("stalled", Math.round(stallMs / 1000) + " s"));
+      }
+    }, 250);
+    this.stop = function () { clearInterval(clock); };
+
+    function tick(n) {
+      last = Date.now();
+      received += n;
+      if (opts.onBytes && self.total) opts.onBytes(Math.min(received, self.total), self.total);
+    }
+
+    // fetch(base + name) -> Response whose body is read at once (so a file
+    // Pyodide asks for later keeps downloading, and counts, meanwhile) and
+    // checked against `sha256` (hex). After a fault nothing settles: the
+    // fault alone rejects the load, and Pyodide, still waiting for its
+    // files, logs nothing.
+    var never = new Promise(function () {});
+    this.get = function (name, sha256) {
+      if (self.error) return never;
+      if (open++ === 0) last = Date.now();
+      var closed = false;
+      var done = function () {
+        if (!closed) open--;
+        closed = true;
+      };
+      var broke = function (err) {
+        done();
+        self.fault(err);
+        return never;
+      };
+      return realFetch(base + name, { credentials: "same-origin" }).then(
+        function (response) {
+          if (self.error) return never;
+          tick(0);
+          if (!response.ok) return broke(fail("download", name + ": HTTP " + response.status));
+          var reader = response.body.getReader();
+          var chunks = [];
+          var body = new ReadableStream({
+            start: function (controller) {
+              function pump() {
+                return reader.read().then(function (r) {
+                  if (self.error) return reader.cancel();
+                  if (r.done) return finish(controller);
+                  chunks.push(r.value);
+                  tick(r.value.length);
+                  controller.enqueue(r.value);
+                  return pump();
+                });
+              }
+              pump().catch(function (e) {
+                broke(e && e.kind ? e : fail("download", name + ": the connection broke", e));
+              });
+            },
+          });
+          function finish(controller) {
+            done();
+            if (!sha256) return controller.close();
+            return crypto.subtle.digest("SHA-256", concat(chunks)).then(function (digest) {
+              chunks = null;
+              if (hex(digest) !== sha256) throw fail("damaged", name);
+              if (!self.error) controller.close();
+            });
+          }
+          return new Response(body, { status: response.status, headers: response.headers });
+        },
+        function (e) {
+          return broke(fail("download", name + ": the connection failed", e));
+        }
+      );
+    };
+  }
+
+  function concat(chunks) {
+    var n = 0;
+    chunks.forEach(function (c) { n += c.length; });
+    var out = new Uint8Array(n);
+    var at = 0;
+    chunks.forEach(function (c) {
+      out.set(c, at);
+      at += c.length;
+    });
+    return out;
+  }
+
+  async function startOnline(base, progress, opts) {
+    var realFetch = window.fetch;
+    var dl = new Downloads(base, opts, realFetch.bind(window));
+    var handOver = {}; // name -> Response promise, given to Pyodide's first fetch of it
+    function shim(input, init) {
+      var href = new URL(input instanceof Request ? input.url : String(input), location.href).href;
+      var name = href.indexOf(base) === 0 ? href.slice(base.length) : null;
+      if (name && handOver[name]) {
+        var response = handOver[name];
+        delete handOver[name];
+        return response;
+      }
+      if (name && dl.expected[name]) {
+        // Asked again (Pyodide's fallback after a failed streaming compile).
+        return dl.get(name, dl.expected[name].sha256);
+      }
+      return realFetch.apply(this, arguments);
+    }
+    try {
+      var work = (async function () {
+        progress("runtime");
+        var manifest = await (await dl.get(MANIFEST)).json();
+        var lock = manifest["pyodide-lock.json"];
+        if (!lock) throw fail("damaged", MANIFEST);
+        dl.expected = manifest;
+        var names = Object.keys(manifest);
+        dl.total = names.reduce(function (n, k) { return n + manifest[k].bytes; }, 0);
+        // Pyodide's own files, in flight while the scripts load.
+        names.forEach(function (name) {
+          if (name === "pyodide.js" || name === "pyodide.asm.mjs") return;
+          handOver[name] = dl.get(name, manifest[name].sha256);
+        });
+        await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
+          return dl.get(name, manifest[name].sha256).then(function (r) { return r.arrayBuffer(); });
+        }));
+        window.fetch = shim;
+        if (!window.loadPyodide) await loadScript(base + "pyodide.js");
+        var pyodide = await window.loadPyodide({
+          indexURL: base,
+          lockFileURL: base + "pyodide-lock.json",
+          packageBaseUrl: base,
+        });
+        progress("package");
+        await loadPackage(pyodide);
+        return pyodide;
+      })();
+      work.catch(function () {}); // a fault may reject the race first
+      return await Promise.race([work, dl.failed]);
+    } finally {
+      dl.stop();
+      if (window.fetch === shim) window.fetch = realFetch;
+    }
+  }
+
+  // --- file:// -------------------------------------------------------------------
 
   function decodeBase64(text) {
     if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
@@ -40,17 +268,11 @@
     return out;
   }
 
-  function base64(bytes) {
-    var bin = "";
-    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
-    return btoa(bin);
-  }
-
   // Pyodide asks for "<indexURL>pyodide.asm.wasm", python_stdlib.zip and the
   // wheel through fetch(); answer those from the embedded bytes. The lock
   // file's sha256 reaches fetch() as an SRI `integrity`, which a synthetic
   // Response would skip, so it is checked here.
-  function installFetchShim(base, files) {
+  function installFetchShim(base, files, faults) {
     var realFetch = window.fetch;
     async function shim(input, init) {
       var url = new URL(input instanceof Request ? input.url : String(input), location.href);
@@ -63,7 +285,10 @@
       if (integrity) {
         var digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
         if ("sha256-" + base64(digest) !== integrity) {
-          throw new TypeError("integrity check failed for " + name);
+          // Pyodide turns a failed fetch into an errorCallback message: the
+          // loader reports the fault itself.
+          faults.push(fail("damaged", name));
+          throw faults[faults.length - 1];
         }
       }
       var type = /\.wasm$/.test(name) ? "application/wasm" : "application/octet-stream";
@@ -79,7 +304,7 @@
     progress("payload");
     await loadScript(base + "pyodide-offline.js");
     var manifest = window.__pyodideOffline;
-    if (!manifest) throw new Error("pyodide-offline.js did not define the payload");
+    if (!manifest) throw fail("damaged", "pyodide-offline.js");
     for (var i = 0; i < manifest.scripts.length; i++) {
       await loadScript(base + manifest.scripts[i]);
     }
@@ -101,7 +326,8 @@
     }
     delete window.__pyodideFiles; // ~17 MB of strings, decoded now
     progress("runtime");
-    var restore = installFetchShim(base, files);
+    var faults = [];
+    var restore = installFetchShim(base, files, faults);
     try {
       var pyodide = await window.loadPyodide({
         indexURL: base,
@@ -112,23 +338,14 @@
       progress("package");
       await loadPackage(pyodide);
       return pyodide;
+    } catch (err) {
+      throw faults[0] || err;
     } finally {
       restore();
     }
   }
 
-  async function startOnline(base, progress) {
-    progress("runtime");
-    if (!window.loadPyodide) await loadScript(base + "pyodide.js");
-    var pyodide = await window.loadPyodide({
-      indexURL: base,
-      lockFileURL: base + "pyodide-lock.json",
-      packageBaseUrl: base,
-    });
-    progress("package");
-    await loadPackage(pyodide);
-    return pyodide;
-  }
+  // --- Both ----------------------------------------------------------------------
 
   async function loadPackage(pyodide) {
     // Through the lock file, so the wheel's sha256 is checked; loadPackage
@@ -145,9 +362,12 @@
     }
   }
 
-  async function start(base, progress) {
+  async function start(base, progress, opts) {
+    if (typeof WebAssembly !== "object" || !WebAssembly.instantiate) throw fail("nowasm");
     var offline = location.protocol === "file:";
-    var pyodide = offline ? await startOffline(base, progress) : await startOnline(base, progress);
+    var pyodide = offline
+      ? await startOffline(base, progress)
+      : await startOnline(base, progress, opts);
     progress("import");
     var evaluate = pyodide.pyimport(MODULE).evaluate_json;
     if (typeof evaluate !== "function") throw new Error(MODULE + " has no evaluate_json");
@@ -168,34 +388,21 @@
       stage = s;
       if (opts.onProgress) opts.onProgress(s);
     };
-    var timeoutMs = opts.timeoutMs || DEFAULT_TIMEOUT_MS;
-    // A failed wasm fetch makes Pyodide log a warning and wait forever, so
-    // the bound is ours.
-    var timer;
-    var timeout = new Promise(function (_, reject) {
-      timer = setTimeout(function () {
-        reject(new Error("timed out after " + timeoutMs / 1000 + " s"));
-      }, timeoutMs);
-    });
     var base = new URL(opts.baseUrl || "pyodide/", document.baseURI).href.replace(/\/?$/, "/");
-    pending = Promise.race([start(base, progress), timeout])
+    pending = start(base, progress, opts)
       .then(function (calc) {
         progress("ready");
         return calc;
       })
       .catch(function (err) {
-        pending = null; // let the page offer a retry
+        pending = null; // load() again is the retry
+        if (err && err.kind) throw err;
         var msg = err && err.message ? err.message : String(err);
-        throw new Error(
-          "SpineCalc: the calculator could not load (" + stage + "): " + msg,
-          { cause: err }
-        );
-      })
-      .finally(function () {
-        clearTimeout(timer);
+        var wrapped = fail("start", stage + ": " + msg, err);
+        throw wrapped;
       });
     return pending;
   }
 
-  window.SpineCalc = { load: load };
+  window.SpineCalc = { load: load, STALL_MS: DEFAULT_STALL_MS };
 })();
