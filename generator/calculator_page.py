@@ -23,9 +23,6 @@ from .render import TEMPLATES_DIR
 
 # URL parameters the embed page reads itself; they are not answers.
 EMBED_PARAMS = ("compact", "theme")
-# Pyodide starts in ~3 s from a local disk or server; the bound leaves room
-# for a slow connection before the page gives up and says so.
-LOAD_TIMEOUT_MS = 45000
 
 
 class CalculatorData(TypedDict):
@@ -87,7 +84,6 @@ def widget_html(
     )
     html = env.get_template("calculator_widget.html.j2").render(
         pyodide=pyodide,
-        timeout_ms=LOAD_TIMEOUT_MS,
         extra_params=" ".join(extra_params),
         data_json=_json_for_script(calculator_data(content, disclaimer)),
         questions=content.algorithm.questions,

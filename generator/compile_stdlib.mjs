@@ -93,7 +93,10 @@ let got;
 try {
   got = (await start(out)).runPython(RUN_ALL);
 } catch (err) {
-  fail(`the trimmed stdlib (${count} modules) cannot run the calculator: ${String(err).split("\n").filter(Boolean).pop()}`);
+  // The Python exception's own line (Pyodide appends a hint after it).
+  const lines = String(err).split("\n").filter(Boolean);
+  const line = lines.filter((l) => /^[\w.]*(Error|Exception)\b/.test(l)).pop() ?? lines.pop();
+  fail(`the trimmed stdlib (${count} modules) cannot run the calculator: ${line}`);
 }
 if (got !== expected) {
   const a = JSON.parse(expected);

@@ -331,14 +331,6 @@ def test_served_calculator_failing_to_start_raises_no_violation(browser_page, pu
     page = recording(browser_page)
     url = published_url + "calculator/"
 
-    def lower_the_bound(route):
-        response = route.fetch()
-        body = re.sub(
-            r'data-timeout-ms="\d+"', f'data-timeout-ms="{FAILURE_BOUND_MS}"', response.text()
-        )
-        route.fulfill(response=response, body=body)
-
-    page.route(url, lower_the_bound)
     browser_page.block("pyodide.asm.wasm")
     page.goto(url, wait_until="load")
     expect(page.locator(".sh-result")).to_have_attribute(

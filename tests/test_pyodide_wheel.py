@@ -84,7 +84,7 @@ def test_pyodide_gives_cpythons_answers_for_every_combination(pyodide_assets_dir
 
 def test_out_dir_holds_exactly_the_runtime_the_wheel_and_the_payload(pyodide_assets_dir):
     wheel = _wheel_name(pyodide_assets_dir)
-    expected = {*RUNTIME, "pyodide-lock.json", wheel, *OFFLINE, f"{wheel}.js"}
+    expected = {*RUNTIME, "pyodide-lock.json", "runtime.json", wheel, *OFFLINE, f"{wheel}.js"}
     assert {p.name for p in pyodide_assets_dir.iterdir()} == expected
 
 
@@ -95,20 +95,30 @@ def test_runtime_files_are_the_npm_packages(pyodide_assets_dir, name):
     ).read_bytes()
 
 
-def test_stdlib_is_npm_s_with_the_calculator_s_imports_compiled(pyodide_assets_dir):
-    """Same modules as the npm package's stdlib; those the calculator imports as .pyc."""
+def test_stdlib_is_the_calculator_s_modules_compiled_and_stored(pyodide_assets_dir):
+    """A part of npm's stdlib, every entry a .pyc of one of its modules, stored."""
     with zipfile.ZipFile(pyodide_assets.PYODIDE_DIR / "python_stdlib.zip") as z:
-        npm = {i.filename: z.read(i) for i in z.infolist()}
+        npm = set(z.namelist())
     with zipfile.ZipFile(pyodide_assets_dir / "python_stdlib.zip") as z:
-        ours = {i.filename: z.read(i) for i in z.infolist()}
-    compiled = {n for n in ours if n.endswith(".pyc")}
-    assert {"tomllib/_parser.pyc", "difflib.pyc", "json/decoder.pyc"} <= compiled
-    assert {n.removesuffix("c") if n in compiled else n for n in ours} == set(npm)
-    for name in set(ours) - compiled:
-        assert ours[name] == npm[name], name
-    for name in compiled:
+        infos = z.infolist()
+        ours = {i.filename: z.read(i) for i in infos}
+    assert {"tomllib/_parser.pyc", "difflib.pyc", "json/decoder.pyc"} <= set(ours)
+    assert all(n.endswith(".pyc") and n[:-1] in npm for n in ours), sorted(ours)
+    assert len(ours) < len(npm) / 2, f"{len(ours)} of {len(npm)} entries: not trimmed"
+    # Stored: the host's gzip or brotli compresses the archive (deflated
+    # entries it could not).
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+    for name, data in ours.items():
         # Unchecked hash-based .pyc: valid whatever the file dates (PEP 552).
-        assert int.from_bytes(ours[name][4:8], "little") == 0b01, name
+        assert int.from_bytes(data[4:8], "little") == 0b01, name
+
+
+def test_runtime_manifest_gives_each_file_s_size_and_sha256(pyodide_assets_dir):
+    manifest = json.loads((pyodide_assets_dir / "runtime.json").read_text())
+    assert set(manifest) == {*RUNTIME, "pyodide-lock.json", _wheel_name(pyodide_assets_dir)}
+    for name, entry in manifest.items():
+        data = (pyodide_assets_dir / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, name
 
 
 def test_lock_file_pins_the_wheel_by_sha256(pyodide_assets_dir):
@@ -121,7 +131,8 @@ def test_lock_file_pins_the_wheel_by_sha256(pyodide_assets_dir):
     assert entry["depends"] == []
     original = json.loads((pyodide_assets.PYODIDE_DIR / "pyodide-lock.json").read_text())
     assert lock["info"] == original["info"]
-    assert set(lock["packages"]) == {*original["packages"], "spine-hemangioma"}
+    # Only the calculator's entry: the page loads no other package.
+    assert set(lock["packages"]) == {"spine-hemangioma"}
 
 
 def _embedded(js: str) -> tuple[str, str]:

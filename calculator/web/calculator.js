@@ -6,7 +6,6 @@
 // Page contract (generator/templates/calculator_widget.html.j2): a root
 // element [data-spine-calc] with
 //   data-pyodide      base URL of the Pyodide assets, relative to the page
-//   data-timeout-ms   bound on loading, after which the page says it failed
 //   data-extra-params URL parameters that belong to the page, not the answers
 // holding: fieldset[data-field] with radio inputs (name = field), .sh-status,
 // .sh-note, .sh-result, .sh-reset, .sh-copy, an optional svg.sh-algorithm,
@@ -384,44 +383,107 @@
   showNote(initial.ignored);
   update(false);
 
-  resultEl.dataset.status = "loading";
+  // --- Loading (loader.js): progress, plain-words failure, Retry -------------------
+
   // The first stage starts at once: each says the form already works.
   var meanwhile = " You can answer the questions meanwhile.";
-  statusEl.textContent = "Loading the calculator…" + meanwhile;
   var stages = {
     payload: "Loading the calculator (offline files)…",
     runtime: "Starting Python in your browser…",
     package: "Loading the decision module…",
     import: "Almost ready…",
   };
-  var timeout = Number(root.getAttribute("data-timeout-ms")) || 30000;
-  window.SpineCalc.load({
-    baseUrl: root.getAttribute("data-pyodide"),
-    timeoutMs: timeout,
-    onProgress: function (stage) {
-      if (stages[stage]) statusEl.textContent = stages[stage] + meanwhile;
-    },
-  }).then(
-    function (loaded) {
-      calc = loaded;
-      statusEl.textContent = "Calculator ready.";
-      root.dataset.ready = "true";
-      update(false);
-    },
-    function (err) {
-      resultEl.dataset.status = "failed";
-      statusEl.textContent = "";
-      resultEl.replaceChildren();
-      var p = el("p", "sh-error");
-      p.appendChild(document.createTextNode(
-        "The calculator could not start in this browser (" + err.message + "). " +
-        "The same algorithm is on the "
-      ));
-      var a = el("a", null, "Management algorithm page");
-      a.href = pageLink("algorithm");
-      p.appendChild(a);
-      p.appendChild(document.createTextNode("."));
-      resultEl.appendChild(p);
+  // Bytes of the runtime received, of the total; not a live region (the
+  // status line announces the stages), hidden once the download is done.
+  var bar = el("progress", "sh-progress");
+  bar.setAttribute("aria-label", "Calculator download");
+  bar.hidden = true;
+  statusEl.after(bar);
+
+  function megabytes(n) {
+    return (n / 1e6).toFixed(1);
+  }
+
+  function showBytes(received, total) {
+    bar.max = total;
+    bar.value = received;
+    bar.hidden = received >= total;
+    bar.setAttribute("aria-valuetext", megabytes(received) + " of " + megabytes(total) + " MB");
+    bar.title = bar.getAttribute("aria-valuetext");
+  }
+
+  function failed(message, retry) {
+    bar.hidden = true;
+    resultEl.dataset.status = "failed";
+    statusEl.textContent = "";
+    resultEl.replaceChildren();
+    var p = el("p", "sh-error", message + " ");
+    if (retry) {
+      var button = el("button", "sh-retry", "Retry");
+      button.type = "button";
+      button.addEventListener("click", retry);
+      p.appendChild(button);
+      p.appendChild(document.createTextNode(" "));
     }
-  );
+    p.appendChild(document.createTextNode("The same algorithm is on the "));
+    var a = el("a", null, "Management algorithm page");
+    a.href = pageLink("algorithm");
+    p.appendChild(a);
+    p.appendChild(document.createTextNode("."));
+    resultEl.appendChild(p);
+  }
+
+  function startLoading() {
+    resultEl.dataset.status = "loading";
+    resultEl.replaceChildren(el("p", null, "The result appears here once the questions on the path are answered."));
+    statusEl.textContent = "Loading the calculator…" + meanwhile;
+    window.SpineCalc.load({
+      baseUrl: root.getAttribute("data-pyodide"),
+      onProgress: function (stage) {
+        if (stages[stage]) statusEl.textContent = stages[stage] + meanwhile;
+      },
+      onBytes: showBytes,
+    }).then(
+      function (loaded) {
+        calc = loaded;
+        bar.hidden = true;
+        statusEl.textContent = "Calculator ready.";
+        root.dataset.ready = "true";
+        update(false);
+      },
+      function (err) {
+        failed(err.message, err.kind === "nowasm" ? null : startLoading);
+      }
+    );
+  }
+
+  // loader.js itself may not have arrived (its script is a download too):
+  // Retry fetches it again, without reloading the page.
+  var loaderUrl = new URL("loader.js", document.currentScript.src).href;
+
+  function startWithLoader() {
+    if (window.SpineCalc) return startLoading();
+    var s = document.createElement("script");
+    s.src = loaderUrl;
+    s.onload = function () {
+      s.remove();
+      if (window.SpineCalc) startLoading();
+    };
+    s.onerror = function () {
+      s.remove();
+      loaderMissing();
+    };
+    statusEl.textContent = "Loading the calculator…" + meanwhile;
+    document.head.appendChild(s);
+  }
+
+  function loaderMissing() {
+    failed(
+      "Could not download the calculator (loader.js did not load). Check the connection, then retry.",
+      startWithLoader
+    );
+  }
+
+  if (window.SpineCalc) startLoading();
+  else loaderMissing();
 })();

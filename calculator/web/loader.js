@@ -125,8 +125,9 @@
     }, 250);
     this.stop = function () { clearInterval(clock); };
 
-    function tick(n) {
+    function tick(name, n) {
       last = Date.now();
+      if (!self.expected[name]) return; // runtime.json itself is not in the total
       received += n;
       if (opts.onBytes && self.total) opts.onBytes(Math.min(received, self.total), self.total);
     }
@@ -153,7 +154,7 @@
       return realFetch(base + name, { credentials: "same-origin" }).then(
         function (response) {
           if (self.error) return never;
-          tick(0);
+          tick(name, 0);
           if (!response.ok) return broke(fail("download", name + ": HTTP " + response.status));
           var reader = response.body.getReader();
           var chunks = [];
@@ -164,7 +165,7 @@
                   if (self.error) return reader.cancel();
                   if (r.done) return finish(controller);
                   chunks.push(r.value);
-                  tick(r.value.length);
+                  tick(name, r.value.length);
                   controller.enqueue(r.value);
                   return pump();
                 });

@@ -1,0 +1,171 @@
+"""The calculator page over a faulty network, in Chromium: each fault is
+reported in plain words when it happens (a stall after loader.js's bound),
+Retry recovers without a page reload, and a progress bar counts the bytes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import REPO_ROOT, SITE_DIR
+
+CALC = "calculator/"
+READY_MS = 60_000
+# loader.js's DEFAULT_STALL_MS; read from the page, so a change there is seen.
+STALL_SLACK_MS = 5_000
+CASES = json.loads((REPO_ROOT / "calculator" / "cases.json").read_text(encoding="utf-8"))["cases"]
+# The shortest complete case of the shared table.
+CASE = min(
+    (c for c in CASES if c["expect"].get("status") == "complete"), key=lambda c: len(c["answers"])
+)
+
+
+def wheel_name() -> str:
+    lock = json.loads((SITE_DIR / "pyodide" / "pyodide-lock.json").read_text())
+    return lock["packages"]["spine-hemangioma"]["file_name"]
+
+
+def fault_route(page, pattern: str, fault: str):
+    """Make every request matching `pattern` fail as `fault` until `clear()`."""
+    state = {"on": True, "held": [], "hits": 0}
+
+    def handle(route):
+        if not state["on"]:
+            return route.continue_()
+        state["hits"] += 1
+        if fault == "stall":
+            state["held"].append(route)  # never answered: no byte arrives
+        elif fault in ("404", "500"):
+            route.fulfill(status=int(fault), body="fault")
+        elif fault == "tamper":
+            body = bytearray(route.fetch().body())
+            body[-1] ^= 0xFF
+            route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+        elif fault == "abort":
+            route.abort("failed")
+
+    page.route(pattern, handle)
+
+    def clear():
+        state["on"] = False
+
+    state["clear"] = clear
+    return state
+
+
+def answer(page, answers: dict) -> None:
+    for field, value in answers.items():
+        page.locator(f'fieldset[data-field="{field}"] input[value="{value}"]').check()
+
+
+def expect_result(page) -> None:
+    root = page.locator("[data-spine-calc]")
+    expect(root).to_have_attribute("data-ready", "true", timeout=READY_MS)
+    answer(page, CASE["answers"])
+    result = root.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "complete")
+    expect(result).to_have_attribute("data-pathway", CASE["expect"]["pathway"])
+
+
+# fault, URL it hits, what the reader reads, how soon (ms) after the page opens.
+FAULTS = [
+    (
+        "404",
+        "**/pyodide.asm.wasm",
+        r"Could not download the calculator \(pyodide\.asm\.wasm: HTTP 404\)",
+        2000,
+    ),
+    (
+        "500",
+        "**/python_stdlib.zip",
+        r"Could not download the calculator \(python_stdlib\.zip: HTTP 500\)",
+        2000,
+    ),
+    ("abort", "**/pyodide.asm.wasm", r"Could not download .*the connection failed", 2000),
+    (
+        "tamper",
+        "**/*.whl",
+        r"arrived damaged \(spine_hemangioma-\S+\.whl does not match its checksum\)",
+        20_000,
+    ),
+    ("404", "**/loader.js", r"Could not download the calculator \(loader\.js did not load\)", 2000),
+]
+
+
+@pytest.mark.parametrize("case", FAULTS, ids=[f"{c[0]}-{c[1].split('/')[-1]}" for c in FAULTS])
+def test_fault_is_reported_at_once_and_retry_recovers(case, browser_page, site_url):
+    fault, pattern, message, within_ms = case
+    page = browser_page.page
+    state = fault_route(page, pattern, fault)
+    started = time.monotonic()
+    page.goto(site_url + CALC, wait_until="commit")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=within_ms + 30_000)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    assert elapsed_ms < within_ms, f"reported after {elapsed_ms:.0f} ms"
+    expect(result).to_contain_text(re.compile(message))
+    expect(result).not_to_contain_text("could not start")
+    link = result.get_by_role("link", name="Management algorithm page")
+    assert link.evaluate("(a) => a.href") == site_url + "algorithm/"
+    assert state["hits"] >= 1
+    # The fault clears; Retry brings the calculator up in the same document.
+    page.evaluate("window.__sameDocument = true")
+    state["clear"]()
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__sameDocument") is True, "Retry reloaded the page"
+
+
+def test_stall_is_reported_after_the_bound(browser_page, site_url):
+    page = browser_page.page
+    state = fault_route(page, "**/pyodide.asm.wasm", "stall")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.SpineCalc")
+    bound_ms = page.evaluate("SpineCalc.STALL_MS")
+    started = time.monotonic()
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=bound_ms + STALL_SLACK_MS)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    # The other files finish first; the clock runs from the last byte.
+    assert elapsed_ms >= bound_ms - 1000, f"gave up after {elapsed_ms:.0f} ms, before its bound"
+    seconds = round(bound_ms / 1000)
+    expect(result).to_contain_text(
+        f"The download of the calculator stalled: nothing arrived for {seconds} s"
+    )
+    assert state["held"], "the wasm request was never made"
+    state["clear"]()
+    for route in state["held"]:
+        route.abort("failed")
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+
+
+def test_progress_bar_counts_bytes_of_the_total(browser_page, site_url):
+    page = browser_page.page
+    manifest = json.loads((SITE_DIR / "pyodide" / "runtime.json").read_text())
+    total = sum(f["bytes"] for f in manifest.values())
+    held = fault_route(page, "**/pyodide.asm.wasm", "stall")
+    page.goto(site_url + CALC, wait_until="commit")
+    bar = page.locator("progress.sh-progress")
+    # Everything but the held wasm arrives: the bar shows that part of the total.
+    rest = total - manifest["pyodide.asm.wasm"]["bytes"]
+    expect(bar).to_be_visible(timeout=20_000)
+    expect(bar).to_have_attribute("max", str(total))
+    page.wait_for_function(
+        f"document.querySelector('progress.sh-progress').value >= {rest}", timeout=20_000
+    )
+    assert bar.evaluate("(b) => b.value") == rest
+    mb = f"{rest / 1e6:.1f} of {total / 1e6:.1f} MB"
+    expect(bar).to_have_attribute("aria-valuetext", mb)
+    held["clear"]()
+    for route in held["held"]:
+        route.continue_()
+    expect(page.locator("[data-spine-calc]")).to_have_attribute(
+        "data-ready", "true", timeout=READY_MS
+    )
+    expect(bar).to_be_hidden()
+    assert wheel_name() in manifest
