@@ -26,6 +26,7 @@ from .pages import GeneratorError, load_diagram, render_pages
 from .pdf import build_pdf
 from .publish import discard_stage, publish_site, stage_site
 from .scorm import build_scorm_package
+from .service_worker import add_service_worker
 from .write import write_pages
 
 # What the command line and the tests import from here.
@@ -69,6 +70,7 @@ STEPS: list[Step] = [
     build_offline_bundle,
     build_scorm_package,
     publish_downloads,
+    add_service_worker,
     write_headers,
     publish_site,
 ]

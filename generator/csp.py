@@ -20,6 +20,8 @@ found in Chromium (tests/test_csp.py records every violation):
                       served: connect-src 'self' (lock file, stdlib, wasm, wheel);
                       offline: script-src blob: (loader.js imports the module
                       from a blob: URL; fetch() is answered in the page)
+    served            manifest-src 'self' (the web app manifest of the service
+                      worker step; the worker itself falls under script-src)
     offline           'self' and file: wherever 'self' is: Chromium lets 'self'
                       match file: URLs from a file:// page, other engines differ
                       on opaque origins; file: allows nothing more there
@@ -269,6 +271,9 @@ def page_policy(scan: PageScan, *, offline: bool, shim: str | None = None) -> Po
     }
     if (material or pyodide) and not offline:
         directives["connect-src"] = ["'self'"]
+    if not offline:
+        # The web app manifest every served page links (generator/service_worker.py).
+        directives["manifest-src"] = ["'self'"]
     directives["base-uri"] = ["'none'"]
     directives["form-action"] = ["'none'"]
     return Policy(directives)
