@@ -242,7 +242,7 @@ def test_policy_hashes_inline_code_and_a_second_run_changes_nothing(tmp_path):
     assert policy == (
         f"default-src 'none'; script-src 'self' {_sha256('go()')};"
         f" style-src 'self' {_sha256('p { color: red }')} {_sha256('a > b { fill: red }')};"
-        " img-src 'self'; base-uri 'none'; form-action 'none'"
+        " img-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'"
     )
 
 

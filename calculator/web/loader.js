@@ -118,8 +118,14 @@
       };
     });
     this.failed.catch(function () {}); // raced; never unhandled
+    var beat = Date.now();
     var clock = setInterval(function () {
-      if (open > 0 && Date.now() - last > stallMs) {
+      var now = Date.now();
+      // A late beat means this thread was busy (compiling, or a loaded
+      // machine): bytes that arrived meanwhile have not been counted yet.
+      if (now - beat > 1000) last = now;
+      beat = now;
+      if (open > 0 && now - last > stallMs) {
         self.fault(fail("stalled", Math.round(stallMs / 1000) + " s"));
       }
     }, 250);
