@@ -8,9 +8,21 @@ Measures, in one run, in headless Chromium (/usr/bin/chromium):
                   unzipped) opened over file://;
     baseline      bench/baseline.html: the same Pyodide from the same server,
                   loadPyodide + runPython("1+1"), navigation start -> done;
+    peer_pyodide  bench/peer_pyodide.html: the same job the plain way, stock
+                  Pyodide + loadPackage(the site's wheel) + evaluate_json;
+    ttfr_9mbit, ttfr_1_6mbit, baseline_9mbit, baseline_1_6mbit
+                  TTFR and baseline under Chromium's network emulation of
+                  9 Mbit/s 40 ms and 1.6 Mbit/s 150 ms (a failure is counted);
+    second_visit  TTFR of the calculator opened again in the same profile
+                  (HTTP cache, service worker), at 9 Mbit/s;
+    after_guide_page
+                  TTFR of the calculator after one guide page was read (the
+                  service worker installed with the runtime), at 9 Mbit/s;
     warm          on a loaded calculator page, one answer changed -> result
                   updated, over 200 changes (median and p95);
-    bytes         what the calculator page and the home page transfer, cold;
+    bytes         what the calculator page and the home page transfer, cold,
+                  from a server that gzips as static hosts do (level 6), and
+                  what brotli would send for the same files;
     build         `make clean && make site`, in a scratch copy of the tree;
     offline zip   its size;
 

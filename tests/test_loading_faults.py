@@ -37,6 +37,7 @@ def fault_route(page, pattern: str, fault: str):
         if not state["on"]:
             return route.continue_()
         state["hits"] += 1
+        state.setdefault("at", time.monotonic())
         if fault == "stall":
             state["held"].append(route)  # never answered: no byte arrives
         elif fault in ("404", "500"):
@@ -101,12 +102,13 @@ def test_fault_is_reported_at_once_and_retry_recovers(case, browser_page, site_u
     fault, pattern, message, within_ms = case
     page = browser_page.page
     state = fault_route(page, pattern, fault)
-    started = time.monotonic()
     page.goto(site_url + CALC, wait_until="commit")
     result = page.locator(".sh-result")
     expect(result).to_have_attribute("data-status", "failed", timeout=within_ms + 30_000)
-    elapsed_ms = (time.monotonic() - started) * 1000
-    assert elapsed_ms < within_ms, f"reported after {elapsed_ms:.0f} ms"
+    # From the faulty response to the message (the page's own load before it
+    # is not the loader's to bound, and swells on a busy machine).
+    elapsed_ms = (time.monotonic() - state["at"]) * 1000
+    assert elapsed_ms < within_ms, f"reported {elapsed_ms:.0f} ms after the fault"
     expect(result).to_contain_text(re.compile(message))
     expect(result).not_to_contain_text("could not start")
     link = result.get_by_role("link", name="Management algorithm page")
