@@ -240,7 +240,7 @@ def test_sco_outside_an_lms_is_a_plain_page(browser_page, lms):
 
 
 def test_build_fails_without_the_launch_page(tmp_path):
-    ctx = SimpleNamespace(project=SimpleNamespace(site_dir=tmp_path), content=None)
+    ctx = SimpleNamespace(project=SimpleNamespace(site_dir=tmp_path), content=None, stage_dir=None)
     with pytest.raises(ScormError) as info:
         build_scorm_package(ctx)
     assert str(info.value) == (
