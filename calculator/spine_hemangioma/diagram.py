@@ -229,8 +229,7 @@ def _svg(rows_: list[Row], highlight: set[str], title: str, desc: str) -> str:
         legend = (
             f'<g class="legend"><path class="wire" d="M{MARGIN},{MARGIN + 9} h36"/>'
             f'<text class="answer" x="{MARGIN + 44}" y="{MARGIN + 13}">dashed: the urgent branch'
-            f" ({html.escape(_option(alg.urgency_field, alg.urgent_when))}); with it, every"
-            " result starts with the urgent consultation</text></g>"
+            f" ({html.escape(_option(alg.urgency_field, alg.urgent_when))})</text></g>"
         )
     boxes = _layout(rows_, MARGIN + (LINE + GAP) * bool(legend))
     by_id = {b.row.id: b for b in boxes}
