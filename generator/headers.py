@@ -93,6 +93,19 @@ HEADERS: tuple[Header, ...] = (
         "The service worker is checked on every visit, so a new edition reaches readers.",
     ),
     Header(
+        "/pyodide/*",
+        "Cache-Control",
+        "no-cache",
+        "Pyodide's names carry no version but its bytes change with a build: revalidate"
+        " (the service worker's install relies on it).",
+    ),
+    Header(
+        "/manifest.webmanifest",
+        "Content-Type",
+        "application/manifest+json",
+        "The web app manifest that makes the guide installable.",
+    ),
+    Header(
         "/assets/javascripts/bundle.*",
         "Cache-Control",
         YEAR,
@@ -114,7 +127,10 @@ HEADERS: tuple[Header, ...] = (
 
 # Served compressed (gzip or brotli): a host does this itself, when the type
 # is one it compresses; no header can ask for it.
-COMPRESSED = ("*.html", "*.js", "*.mjs", "*.css", "*.json", "*.wasm", "pyodide/python_stdlib.zip")
+COMPRESSED = (
+    "*.html", "*.js", "*.mjs", "*.css", "*.json", "*.webmanifest", "*.wasm",
+    "pyodide/python_stdlib.zip",
+)  # fmt: skip
 
 
 def expand(path: str, site_dir: Path) -> list[str]:
