@@ -20,9 +20,10 @@ mkdocs build and names each thing Zensical does not do yet (README: Zensical).
        is known in place of mkdocs-material's); allow_search_style: plus the
        sha256 of the one <style> Zensical's script writes (its search dialog's
        stylesheet, in a shadow root), read from the bundle, where it loads;
-    4. publish_downloads: the downloads that `make site` built, linked with
-       their sizes on the home and About pages (generator/downloads.py);
-       publish_site: the staged folder replaces site-zensical/ (generator/
+    4. publish_downloads, write_headers: the downloads `make site` built (the
+       zip, the PDF, the SCORM package) linked with their sizes, _headers, as
+       for site/ (the same functions);
+    5. publish_site: the staged folder replaces site-zensical/ (generator/
        publish.py), so a failed build leaves the previous one as it was.
 """
 
@@ -42,6 +43,7 @@ from .calculator_assets import ASSETS_PATH, PYODIDE_PATH
 from .context import DEFAULT_SOURCE_DATE_EPOCH, REPO_ROOT, BuildContext, Project, Step, log
 from .csp import META_RE, OUR_TEMPLATES, apply_csp, known_inline, sha256_source
 from .downloads import publish_downloads
+from .headers import write_headers
 from .pages import GeneratorError
 from .publish import publish_site
 
@@ -175,6 +177,7 @@ STEPS: list[Step] = [
     add_zensical_csp,
     allow_search_style,
     publish_downloads,
+    write_headers,
     publish_site,
 ]
 

@@ -106,8 +106,15 @@ def test_config_names_the_folder_the_build_writes():
     assert re.search(rf"^site_dir: {SITE_DIR.name}$", text, re.M)
 
 
-def test_the_same_pages(zensical_site):
+def test_the_same_pages_and_downloads(zensical_site):
     assert pages_of(zensical_site) == pages_of(MKDOCS_SITE)
+    downloads = sorted(p.name for p in (MKDOCS_SITE / "downloads").iterdir())
+    assert sorted(p.name for p in (zensical_site / "downloads").iterdir()) == downloads
+    for name in downloads:
+        ours, theirs = zensical_site / "downloads" / name, MKDOCS_SITE / "downloads" / name
+        assert ours.read_bytes() == theirs.read_bytes(), name
+    # Written for the site's own top-level entries (search.json, not search/).
+    assert "\n/search.json\n" in (zensical_site / "_headers").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("page", PAGES)
