@@ -21,8 +21,9 @@ mkdocs build and names each thing Zensical does not do yet (README: Zensical).
        sha256 of the one <style> Zensical's script writes (its search dialog's
        stylesheet, in a shadow root), read from the bundle, where it loads;
     4. publish_downloads, write_headers: the downloads `make site` built (the
-       zip, the PDF, the SCORM package) linked with their sizes, _headers, as
-       for site/ (the same functions);
+       zip, the PDF, the SCORM package) linked with their sizes, and _headers,
+       as for site/ (the same functions). Not add_service_worker: its Workbox
+       globs name mkdocs-material's search index (README: Zensical);
     5. publish_site: the staged folder replaces site-zensical/ (generator/
        publish.py), so a failed build leaves the previous one as it was.
 """
@@ -47,6 +48,8 @@ from .headers import write_headers
 from .pages import GeneratorError
 from .publish import publish_site
 
+# Zensical's config: mkdocs.yml plus its own; the other steps read mkdocs.yml
+# (Project.config_file) for the site's name and address, as for site/.
 CONFIG_FILE = REPO_ROOT / "mkdocs.zensical.yml"
 # The folder mkdocs.zensical.yml names, for `zensical serve` too (tests/test_zensical.py
 # checks they agree); the build itself stages beside it and swaps it in.
@@ -69,7 +72,7 @@ class ZensicalError(GeneratorError):
 
 def zensical_project(project: Project) -> Project:
     """The project as Zensical builds it: the same content and docs/, its own site."""
-    return replace(project, site_dir=SITE_DIR, config_file=CONFIG_FILE)
+    return replace(project, site_dir=SITE_DIR)
 
 
 def check_calculator_assets(ctx: BuildContext) -> None:
@@ -89,8 +92,8 @@ def run_zensical(ctx: BuildContext) -> None:
     site_dir = ctx.stage_dir or project.site_dir
     # Zensical takes no --site-dir and refuses a site_dir outside the config's
     # folder: a config of this build alone, beside the project's, inherits it.
-    config = project.config_file.with_name(f".{project.config_file.stem}.{os.getpid()}.yml")
-    inherit = f"INHERIT: {project.config_file.name}\nsite_dir: {json.dumps(str(site_dir))}\n"
+    config = CONFIG_FILE.with_name(f".{CONFIG_FILE.stem}.{os.getpid()}.yml")
+    inherit = f"INHERIT: {CONFIG_FILE.name}\nsite_dir: {json.dumps(str(site_dir))}\n"
     args = [sys.executable, "-m", "zensical", "build", "--strict", "--clean"]
     args += ["--config-file", str(config)]
     env = dict(os.environ)
@@ -101,7 +104,7 @@ def run_zensical(ctx: BuildContext) -> None:
         # Its own session, as run_mkdocs: Ctrl-C stops the build, not Zensical.
         proc = subprocess.run(
             args,
-            cwd=project.config_file.parent,
+            cwd=CONFIG_FILE.parent,
             env=env,
             capture_output=True,
             text=True,
