@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
+from cases import mismatches
 from mkdocs.utils.yaml import yaml_load
 from playwright.sync_api import expect
 
@@ -46,8 +47,6 @@ TIMEOUT_MS = 10_000
 # Pyodide from embedded base64 on a 2-core machine: a few seconds; the bound
 # leaves room for a loaded CI machine.
 CALC_READY_MS = 60_000
-# Ids by which a conformance case lists a result's items (see cases.json "about").
-ITEM_IDS = {"alternatives": "pathway", "warnings": "id"}
 
 
 def _yaml(path: Path) -> dict:
@@ -315,20 +314,6 @@ def calculator(bundle) -> Path:
     return page
 
 
-def _mismatches(result: dict, want: dict) -> list[str]:
-    """The case's listed fields that the result does not match (cases.json "about")."""
-    out = []
-    for key, listed in want.items():
-        got, expected = result.get(key), listed
-        if key in ITEM_IDS:
-            got, expected = sorted(i[ITEM_IDS[key]] for i in got or []), sorted(listed)
-        elif key == "unused":
-            got, expected = sorted(got or []), sorted(listed)
-        if got != expected:
-            out.append(f"{key}: expected {expected!r}, got {got!r}")
-    return out
-
-
 def _wait_ready(tab) -> None:
     expect(tab.locator("[data-spine-calc]")).to_have_attribute(
         "data-ready", "true", timeout=CALC_READY_MS
@@ -374,7 +359,7 @@ def test_calculator_form_gives_every_case(open_file_page, calculator, subtests):
             _expect_result(tab, case["expect"])
             # The whole case through the page's own Python (Pyodide from file://).
             full = tab.evaluate("a => SpineCalc.load().then(c => c.call(a))", case["answers"])
-            assert _mismatches(full, case["expect"]) == []
+            assert mismatches(full, case["expect"]) == []
     assert probe.console_errors == []
 
 
