@@ -63,7 +63,6 @@ FIELDS = [
     ("guide.toml", "evidence", "text", "references/index.html"),
     ("guide.toml", "expansion", "title", "gaps/index.html"),
     ("guide.toml", "heading", "text", "clinical-context/index.html"),
-    ("guide.toml", "parent", "text", "algorithm/index.html"),
     ("guide.toml", "lead", "text", "clinical-context/index.html"),
     ("guide.toml", "text", "text", "clinical-context/index.html"),
     ("guide.toml", "label", "text", "pitfalls/index.html"),
@@ -132,8 +131,12 @@ class _Page(HTMLParser):
 
 
 def parse(path: Path) -> _Page:
+    return parse_text(path.read_text(encoding="utf-8"))
+
+
+def parse_text(text: str) -> _Page:
     page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
+    page.feed(text)
     return page
 
 
@@ -158,6 +161,17 @@ def test_field_is_shown_as_text(hostile_site, file, key, where, page):
         assert expected in text
     else:
         assert any(expected in " ".join(v.split()) for _, n, v in parsed.attrs if n == where)
+
+
+def test_diagram_is_drawn_from_the_same_content(hostile_site):
+    """--content DIR reaches the diagram (its SVG and text outline), not only the pages."""
+    page = (hostile_site / "algorithm" / "index.html").read_text(encoding="utf-8")
+    diagram = page.index('<div class="sh-diagram">')
+    svg = page[diagram : page.index("</svg>", diagram)]
+    outline = page[page.index('id="text-outline-of-the-diagram"') :]
+    label = shown(marker("algorithm.toml", "label"))
+    for part in (svg, outline):
+        assert label in " ".join("".join(parse_text(part).text).split())
 
 
 def test_list_field_and_multiline_field_are_shown_as_text(hostile_site):
