@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
+from spine_hemangioma.markup import markdown_text
+
 from .render import long_date
 
 if TYPE_CHECKING:
@@ -113,7 +115,8 @@ def citation_view(source) -> CitationView:
         version=edition.version,
         built=long_date(edition.built),
         url=site_url(CONFIG_FILE),
-        source_title=source.question,
-        source_publisher=source.publisher,
+        # Content fields: Markdown text (the one rule, spine_hemangioma.markup).
+        source_title=markdown_text(source.question),
+        source_publisher=markdown_text(source.publisher),
         source_updated=long_date(source.updated),
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from spine_hemangioma.markup import markdown_emphasis
+
 from .markdown import UNIDENTIFIED, UNIDENTIFIED_MARK, PageMarkdown, attribute, escape
 
 PRINT_PAGE = "print.md"
@@ -70,7 +72,7 @@ def print_page(site) -> tuple[str, str, dict]:
                 number=r.number,
                 provenance=r.provenance,
                 provenance_note=PROVENANCE_NOTES[r.provenance],
-                citation=r.citation,
+                citation=markdown_emphasis(r.citation) if r.citation else None,
                 evidence=escape(r.evidence),
             )
             for r in guide.references
