@@ -96,7 +96,7 @@ STOPS = [
     for step in STEP_NAMES
     for how, name in ((signal.SIGKILL, "kill"), (signal.SIGINT, "ctrl-c"))
     if how == signal.SIGKILL
-    or step in {"install_calculator_assets", "run_mkdocs", "build_offline_bundle"}
+    or step in {"install_calculator_assets", "run_mkdocs", "build_pdf", "build_offline_bundle"}
 ]
 
 
