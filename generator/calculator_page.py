@@ -8,6 +8,7 @@ see calculator/web/calculator.js for the contract.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import TypedDict
@@ -72,9 +73,16 @@ def widget_html(
     disclaimer: str,
     pyodide: str,
     diagram_svg: str | None,
+    path_svgs: dict[str, str] | None = None,
     extra_params: tuple[str, ...] = (),
+    embed: bool = False,
 ) -> str:
-    """The form, status, result and diagram, as one HTML block."""
+    """The form, status, result and diagrams, as one HTML block.
+
+    `path_svgs` (pathway id -> SVG) are the per-pathway diagrams shown under
+    the result; `embed` lays it out for an iframe and opens its links in a new
+    tab (a link must never replace the calculator in its frame).
+    """
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         undefined=StrictUndefined,
@@ -89,6 +97,8 @@ def widget_html(
         questions=content.algorithm.questions,
         always_read=content.algorithm.always_read,
         diagram_svg=diagram_svg,
+        path_svgs=path_svgs or {},
+        embed=embed,
     )
     # One Markdown block: no blank line may end it early.
     return "\n".join(line for line in html.splitlines() if line.strip())
@@ -98,6 +108,7 @@ def widget_html(
 
 CALCULATOR_PAGE = "calculator/index.md"
 EMBED_PAGE = "embed/index.md"
+EMBEDDING_PAGE = "embedding.md"
 CASES_PAGE = "cases.md"
 # The public conformance cases (a copy of ../shared/spec/cases.json, kept in
 # the repo; a test checks the two agree). They drive the tests and the
@@ -132,15 +143,20 @@ class CaseView(TypedDict):
 
 
 def _calculator_context(
-    site, pm, nav_title: str, title: str, *, diagram: bool, extra_params: tuple[str, ...] = ()
+    site, pm, nav_title: str, title: str, *, embed: bool, extra_params: tuple[str, ...] = ()
 ) -> CalculatorContext:
-    """What the calculator and embed pages share: the widget, links and assets."""
+    """What the calculator and embed pages share: the widget, links and assets.
+    The embed shows the path's diagram only, and opens its links in a new tab."""
+    pathways = site.content.algorithm.pathways
+    paths = {p.id: site.diagram.path_svg(p.id) for p in pathways} if site.diagram else None
     widget = widget_html(
         site.content,
         disclaimer=disclaimer(site.guide.source),
         pyodide=pm.link("pyodide/").rstrip("/") + "/",
-        diagram_svg=site.diagram.algorithm_svg() if diagram and site.diagram else None,
+        diagram_svg=site.diagram.algorithm_svg() if site.diagram and not embed else None,
+        path_svgs=paths,
         extra_params=extra_params,
+        embed=embed,
     )
     return CalculatorContext(
         **site.base(pm, nav_title, title),
@@ -154,9 +170,7 @@ def _calculator_context(
 def calculator_page(site) -> tuple[str, str, CalculatorContext]:
     """The calculator, a page of the guide."""
     pm = site.page(CALCULATOR_PAGE)
-    context = _calculator_context(
-        site, pm, "Calculator", "Calculator: which pathway?", diagram=True
-    )
+    context = _calculator_context(site, pm, "Calculator", "Calculator: which pathway?", embed=False)
     return pm.path, "calculator.md.j2", context
 
 
@@ -166,7 +180,7 @@ def embed_page(site) -> tuple[str, str, CalculatorContext]:
     pm = site.page(EMBED_PAGE)
     title = "Spine hemangioma pathway calculator"
     context = _calculator_context(
-        site, pm, "Calculator (embed)", title, diagram=False, extra_params=EMBED_PARAMS
+        site, pm, "Calculator (embed)", title, embed=True, extra_params=EMBED_PARAMS
     )
     return pm.path, "embed.md.j2", context
 
@@ -178,7 +192,7 @@ def _links(pm) -> dict[str, str]:
         "references": pm.link("references.md"),
         "about": pm.link("about.md"),
         "cases": pm.link(CASES_PAGE),
-        "embedding": pm.link("embedding.md"),
+        "embedding": pm.link(EMBEDDING_PAGE),
     }
 
 
@@ -250,16 +264,38 @@ def _cites(pm, item: dict) -> str:
 EMBED_HEIGHT = 900
 
 
+# `SITE_URL=https://... make site` publishes the guide at its real address:
+# mkdocs.yml reads it too (`site_url: !ENV [SITE_URL, ...]`), for the
+# canonical links and the sitemap, so they and the snippet always agree.
+SITE_URL_ENV = "SITE_URL"
+_CONFIG_SITE_URL = re.compile(
+    r"""^site_url:\s*(?:!ENV\s*\[\s*\w+\s*,\s*)?["']?([^\s"'\]]+)""", re.MULTILINE
+)
+_VALID_SITE_URL = re.compile(r"https?://[^\s/?#\"'<>`]+(/[^\s?#\"'<>`]*)?")
+
+
 def site_url(config_file: Path) -> str:
-    """mkdocs.yml's site_url: the published address the embed snippet points at."""
-    text = config_file.read_text(encoding="utf-8")
-    match = re.search(r"^site_url:\s*(\S+)\s*$", text, re.MULTILINE)
-    return (match.group(1) if match else "https://example.org/").rstrip("/") + "/"
+    """The published address the embed snippet points at: $SITE_URL when set,
+    else mkdocs.yml's site_url (its default); always ends in "/"."""
+    value = os.environ.get(SITE_URL_ENV, "").strip()
+    origin = f"${SITE_URL_ENV}"
+    if not value:
+        match = _CONFIG_SITE_URL.search(config_file.read_text(encoding="utf-8"))
+        value, origin = (match.group(1) if match else "https://example.org/"), config_file.name
+    if not _VALID_SITE_URL.fullmatch(value):
+        from .pages import GeneratorError  # noqa: PLC0415 (pages.py imports this module)
+
+        raise GeneratorError(
+            f"{origin}: expected the guide's published address, an http(s) URL such as"
+            f" https://example.org/spine-hemangioma/ (no query, fragment, quotes or spaces),"
+            f" got {value[:80]!r}"
+        )
+    return value.rstrip("/") + "/"
 
 
 def embedding_page(site, config_file: Path) -> tuple[str, str, dict]:
     """The guide page that gives instructors the iframe snippet and its options."""
-    pm = site.page("embedding.md")
+    pm = site.page(EMBEDDING_PAGE)
     base = site_url(config_file)
     title = "Spine hemangioma pathway calculator"
     snippet = (

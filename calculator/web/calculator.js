@@ -7,14 +7,30 @@
 // element [data-spine-calc] with
 //   data-pyodide      base URL of the Pyodide assets, relative to the page
 //   data-extra-params URL parameters that belong to the page, not the answers
+//   data-embed        (present in the embed) links open in a new tab
 // holding: fieldset[data-field] with radio inputs (name = field), .sh-status,
-// .sh-note, .sh-result, .sh-reset, .sh-copy, an optional svg.sh-algorithm,
-// and <script type="application/json" class="sh-data"> with {always_read,
+// .sh-note, .sh-result, .sh-reset, .sh-copy, .sh-bar (the compact status
+// line), an optional figure.sh-path-diagram (one <template data-pathway> per
+// pathway, shown in its .sh-scroll), an optional svg.sh-algorithm (the whole
+// tree), and <script type="application/json" class="sh-data"> with {always_read,
 // reads: {path id: field}, references: {n: citation}, pathways: {id: title},
 // questions: {field: {label, options: {value: label}}}, disclaimer}.
 // Links to the references page and to the static algorithm page are the
 // page's own a[data-sh-link="references"|"algorithm"]: the site generator
 // writes them, so they are right for served and file:// layouts alike.
+//
+// One result everywhere (decision.md section 7): every valid answer the page
+// holds, from the form or a link, goes to the module, and the result is shown
+// as the module gives it. An answer the path does not read stays in view,
+// marked "not used" or "read by a pitfall only". The result element carries
+// data-status, data-pathway, data-urgency, data-warnings and data-gaps (ids,
+// sorted, space-separated) for tests and for anyone reading the page.
+//
+// History: one entry per completed result, not per click. While answering,
+// the URL follows with replaceState; a new entry is pushed only when the
+// current one holds a complete result and the reader moves on from it to
+// another question (changing the same question again, e.g. with the arrow
+// keys, replaces it).
 (function () {
   "use strict";
 
@@ -26,7 +42,11 @@
   var statusEl = root.querySelector(".sh-status");
   var noteEl = root.querySelector(".sh-note");
   var resultEl = root.querySelector(".sh-result");
-  var diagram = root.querySelector("svg.sh-algorithm");
+  var side = root.querySelector(".sh-side");
+  var statusLine = root.querySelector(".sh-bar");
+  var diagram = root.querySelector(".sh-diagram svg.sh-algorithm");
+  var pathFigure = root.querySelector(".sh-path-diagram");
+  var embed = root.hasAttribute("data-embed");
   // No prototype: a link parameter named "constructor" or "__proto__" must
   // not find a field.
   var fieldsets = Object.create(null);
@@ -42,6 +62,9 @@
   }
   var referencesUrl = pageLink("references");
   var lastResult = null;
+  // What the current history entry holds: a complete result or not, and the
+  // question whose change made it (null: loaded from the URL).
+  var entry = { complete: false, field: null };
 
   // --- Answers <-> form <-> URL ------------------------------------------------
 
@@ -66,7 +89,7 @@
   // reported by name, as text, and never reaches the page as HTML.
   function readUrl() {
     var answers = {};
-    var ignored = [];
+    var ignored = { names: [], count: 0, seen: Object.create(null) };
     new URLSearchParams(location.search).forEach(function (value, name) {
       if (extraParams.indexOf(name) !== -1) return;
       var fs = fieldsets[name];
@@ -74,12 +97,38 @@
         return i.value === value;
       });
       if (ok && !(name in answers)) answers[name] = value;
-      else ignored.push(name);
+      else ignore(ignored, name);
     });
     return { answers: answers, ignored: ignored };
   }
 
+  // The note names at most NOTE_NAMES parameters, each cleaned and cut to
+  // NOTE_CHARS, then counts the rest: a link may carry any text, of any
+  // length, as many times as it likes. Linear: one lookup per parameter.
+  var NOTE_NAMES = 5;
+  var NOTE_CHARS = 40;
+  // Control, format and bidirectional characters (an override would make the
+  // note read backwards, e.g. as a warning about the result).
+  var INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+  function ignore(ignored, name) {
+    if (ignored.seen[name] === true) return;
+    ignored.seen[name] = true;
+    ignored.count += 1;
+    if (ignored.names.length < NOTE_NAMES) ignored.names.push(shorten(name));
+  }
+
+  function shorten(name) {
+    // Only the head of a long name is looked at: cleaning a megabyte to show 40 characters would be waste.
+    var chars = Array.from(name.slice(0, 4 * NOTE_CHARS).replace(INVISIBLE, ""));
+    if (!chars.length) return "(no name)";
+    return chars.length > NOTE_CHARS || name.length > 4 * NOTE_CHARS
+      ? chars.slice(0, NOTE_CHARS).join("") + "…"
+      : chars.join("");
+  }
+
   function writeUrl(answers, push) {
+    // Answers in the form's order: the same answers give the same link.
     var params = new URLSearchParams();
     new URLSearchParams(location.search).forEach(function (value, name) {
       if (extraParams.indexOf(name) !== -1) params.append(name, value);
@@ -99,23 +148,26 @@
   }
 
   function showNote(ignored) {
-    var names = [];
-    ignored.forEach(function (name) {
-      var shown = name === "" ? "(no name)" : name;
-      if (names.indexOf(shown) === -1) names.push(shown);
-    });
-    noteEl.hidden = names.length === 0;
-    noteEl.textContent = names.length
-      ? "Ignored unknown or invalid link parameters: " + names.join(", ") + "."
-      : "";
+    var count = ignored ? ignored.count : 0;
+    noteEl.hidden = count === 0;
+    if (!count) {
+      noteEl.textContent = "";
+      return;
+    }
+    var rest = count - ignored.names.length;
+    noteEl.textContent =
+      "Ignored " + (count === 1 ? "an unknown or invalid link parameter: " :
+        count + " unknown or invalid link parameters: ") +
+      ignored.names.join(", ") + (rest ? " and " + rest + " more" : "") + ".";
   }
 
   // --- Evaluation ----------------------------------------------------------------
 
-  // Which questions the path read: only those (and the next one) are shown.
-  function visibleFields(result) {
+  // The questions of the path, in the order it asks them: always read, read
+  // on the path, then the next one.
+  function pathFields(result) {
     var fields = data.always_read.slice();
-    (result ? result.path : []).forEach(function (id) {
+    (result && result.path ? result.path : []).forEach(function (id) {
       var f = data.reads[id];
       if (f && fields.indexOf(f) === -1) fields.push(f);
     });
@@ -125,44 +177,53 @@
     return fields;
   }
 
-  function restrict(answers, fields) {
-    var out = {};
-    fields.forEach(function (f) {
-      if (f in answers) out[f] = answers[f];
+  // How the result used an answer: "path" (the decision read it), "pitfall"
+  // (only a pitfall's condition did), "unused", or "" (not decided yet: an
+  // incomplete path may still read it).
+  function useOf(field, result) {
+    if (!result || result.error) return "";
+    if ((result.unused || []).indexOf(field) !== -1) return "unused";
+    var read = result.read || pathFields(result);
+    if (read.indexOf(field) !== -1 || pathFields(result).indexOf(field) !== -1) return "path";
+    return result.status === "complete" ? "pitfall" : "";
+  }
+
+  var USE_LABELS = { unused: "not used", pitfall: "read by a pitfall only" };
+
+  // The path's questions, then every other answered one (form order): an
+  // answer is never hidden, so the reader sees everything the result is for.
+  function shownFields(result, answers) {
+    var fields = pathFields(result);
+    Object.keys(fieldsets).forEach(function (f) {
+      if (f in answers && fields.indexOf(f) === -1) fields.push(f);
     });
-    return out;
+    return fields;
   }
 
-  function evaluate(answers) {
-    // Answers to questions the path no longer asks stay in the form (they
-    // come back if the path does) but are not sent: a hidden answer must not
-    // raise a warning.
-    var result = calc.call(answers);
-    var fields = visibleFields(result);
-    var shown = restrict(answers, fields);
-    if (!result.error && Object.keys(shown).length !== Object.keys(answers).length) {
-      result = calc.call(shown);
-    }
-    return { result: result, answers: shown };
-  }
-
-  function update(push) {
+  function update(changed) {
     var answers = formAnswers();
     if (!calc) {
-      showFields(visibleFields(null).concat(Object.keys(answers)));
-      writeUrl(answers, push);
+      showFields(shownFields(null, answers), null);
+      writeUrl(answers, false);
       return;
     }
-    var out = evaluate(answers);
-    writeUrl(out.answers, push);
-    showFields(visibleFields(out.result));
-    render(out.result);
+    var result = calc.call(answers);
+    var complete = !result.error && result.status === "complete";
+    var wasComplete = !!(lastResult && lastResult.status === "complete" && !lastResult.error);
+    var moved = changed !== null && entry.complete && changed !== entry.field;
+    writeUrl(answers, moved);
+    entry = changed === null ? { complete: complete, field: entry.field } : { complete: complete, field: changed };
+    showFields(shownFields(result, answers), result);
+    render(result);
+    // Completing a path brings the result into view (phones, the embed, a
+    // long form); the result region announces it too (aria-live).
+    if (changed !== null && changed !== "reset" && complete && !wasComplete) showResult(false);
   }
 
-  // The questions are placed in the order the path asks them, so the form
+  // The questions are placed in the order shownFields gives, so the form
   // reads (and tabs) as the algorithm goes. The one holding the focus stays
   // where it is: moving it would drop the focus.
-  function showFields(fields) {
+  function showFields(fields, result) {
     var previous = null;
     var focused = document.activeElement;
     var seen = {};
@@ -176,8 +237,61 @@
       previous = fs;
     });
     Object.keys(fieldsets).forEach(function (field) {
-      fieldsets[field].hidden = fields.indexOf(field) === -1;
+      var fs = fieldsets[field];
+      fs.hidden = fields.indexOf(field) === -1;
+      var use = fs.querySelector("input:checked") ? useOf(field, result) : "";
+      fs.dataset.use = use;
+      var mark = fs.querySelector(".sh-use");
+      if (USE_LABELS[use]) {
+        if (!mark) {
+          mark = el("span", "sh-use");
+          fs.querySelector("legend").appendChild(mark);
+        }
+        mark.textContent = " (" + USE_LABELS[use] + ")";
+      } else if (mark) {
+        mark.remove();
+      }
     });
+  }
+
+  // --- Keeping the result in view ------------------------------------------------
+
+  // The site's fixed header covers the top of the viewport; the embed has none.
+  function topInset() {
+    var header = document.querySelector(".md-header");
+    return header ? Math.max(0, header.getBoundingClientRect().bottom) : 0;
+  }
+
+  // window.scrollTo, not scrollIntoView: inside an iframe it scrolls the frame
+  // only, never the course page around it.
+  function scrollToNode(node, force) {
+    var box = node.getBoundingClientRect();
+    var top = topInset();
+    if (!force && box.top >= top && box.bottom <= window.innerHeight) return;
+    window.scrollTo(0, Math.max(0, window.scrollY + box.top - top - 8));
+  }
+
+  // The head of the result (urgency, pathway title) in view. On wide screens
+  // the result column stays in view by itself: only its own scroll resets.
+  function showResult(force) {
+    if (side && side.scrollHeight > side.clientHeight) side.scrollTop = 0;
+    var top = resultEl.getBoundingClientRect().top;
+    var bottom = top;
+    resultEl.querySelectorAll(".sh-title, .sh-urgency, .sh-urgent").forEach(function (n) {
+      bottom = Math.max(bottom, n.getBoundingClientRect().bottom);
+    });
+    var inset = topInset();
+    if (!force && top >= inset && bottom <= window.innerHeight) return;
+    window.scrollTo(0, Math.max(0, window.scrollY + top - inset - 8));
+  }
+
+  function updateBar(result) {
+    if (!statusLine) return;
+    var complete = result && !result.error && result.status === "complete";
+    statusLine.hidden = !complete;
+    if (!complete) return;
+    statusLine.querySelector(".sh-bar-text").textContent =
+      "Pathway: " + result.title + " · " + (result.urgency === "urgent" ? "URGENT" : "routine");
   }
 
   // --- Rendering (DOM nodes and textContent only: nothing is parsed as HTML) ---
@@ -189,10 +303,18 @@
     return node;
   }
 
+  // In the embed a link opens a new tab: the calculator stays in its frame.
+  function newTab(a) {
+    if (!embed) return;
+    a.target = "_blank";
+    a.rel = "noopener";
+  }
+
   function refLink(n) {
     var a = el("a", "sh-ref", "[" + n + "]");
     a.href = referencesUrl + "#ref-" + n;
     if (data.references[n]) a.title = data.references[n];
+    newTab(a);
     return a;
   }
 
@@ -230,22 +352,28 @@
     return section;
   }
 
+  function ids(items) {
+    return (items || []).map(function (x) { return x.id; }).sort().join(" ");
+  }
+
   function render(result) {
     lastResult = result;
     resultEl.replaceChildren();
     var copyArea = root.querySelector(".sh-copy-area");
     if (copyArea) copyArea.remove();
+    showPathDiagram(result);
     highlight(result.path || []);
+    updateBar(result);
+    var complete = !result.error && result.status === "complete";
+    resultEl.dataset.status = result.error ? "error" : result.status;
+    resultEl.dataset.pathway = (!result.error && result.pathway) || "";
+    resultEl.dataset.urgency = (!result.error && result.urgency) || "";
+    resultEl.dataset.warnings = complete ? ids(result.warnings) : "";
+    resultEl.dataset.gaps = complete ? ids(result.gaps) : "";
     if (result.error) {
-      resultEl.dataset.status = "error";
-      resultEl.dataset.pathway = "";
-      resultEl.dataset.urgency = "";
       resultEl.appendChild(el("p", "sh-error", result.error));
       return;
     }
-    resultEl.dataset.status = result.status;
-    resultEl.dataset.pathway = result.pathway || "";
-    resultEl.dataset.urgency = result.urgency || "";
     if (result.status !== "complete") {
       var q = data.questions[result.next_question];
       resultEl.appendChild(
@@ -262,6 +390,7 @@
     if (result.urgency !== "urgent") resultEl.appendChild(el("p", "sh-urgency", "Urgency: routine"));
     var parts = [
       list("Steps", result.steps, function (s) { return cited("li", s); }),
+      list("Evidence", result.evidence, function (s) { return cited("li", s); }),
       list("Alternatives", result.alternatives, function (a) {
         var li = cited("li", a);
         var name = el("strong", null, (data.pathways[a.pathway] || a.pathway) + ": ");
@@ -278,7 +407,26 @@
     if (!result.outcomes || !result.outcomes.length) {
       resultEl.appendChild(el("p", "sh-none", "Expected outcomes: the source gives none for this pathway."));
     }
+    var basis = provenance(result);
+    if (basis) resultEl.appendChild(el("p", "sh-basis", basis));
     resultEl.appendChild(el("p", "sh-disclaimer", result.disclaimer));
+  }
+
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December"];
+
+  // "2025-12-07" -> "7 December 2025", as the source prints its date.
+  function longDate(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? Number(m[3]) + " " + MONTHS[Number(m[2]) - 1] + " " + m[1] : iso;
+  }
+
+  // The basis a reader can check: which module answered, from which source.
+  function provenance(result) {
+    var parts = [];
+    if (result.version) parts.push("decision module version " + result.version);
+    if (result.source_date) parts.push("source article of " + longDate(result.source_date));
+    return parts.length ? "Computed by the " + parts.join(", from the ") + "." : "";
   }
 
   function urgentBanner() {
@@ -288,21 +436,40 @@
     return p;
   }
 
+  // The pathway's own diagram (drawn at build time) under the result.
+  function showPathDiagram(result) {
+    if (!pathFigure) return;
+    var id = !result.error && result.status === "complete" ? result.pathway : "";
+    var holder = pathFigure.querySelector(".sh-scroll");
+    if (pathFigure.dataset.pathway !== id) {
+      var template = id && pathFigure.querySelector('template[data-pathway="' + CSS.escape(id) + '"]');
+      holder.replaceChildren();
+      if (template) holder.appendChild(template.content.cloneNode(true));
+      pathFigure.dataset.pathway = template ? id : "";
+    }
+    pathFigure.hidden = !pathFigure.dataset.pathway;
+  }
+
   function highlight(path) {
-    if (!diagram) return;
-    diagram.querySelectorAll(".on").forEach(function (n) {
-      n.classList.remove("on");
-    });
-    path.forEach(function (id, i) {
-      diagram.querySelectorAll('[data-node="' + CSS.escape(id) + '"]').forEach(function (n) {
-        n.classList.add("on");
+    var svgs = [];
+    if (diagram) svgs.push(diagram);
+    if (pathFigure) pathFigure.querySelectorAll(".sh-scroll svg").forEach(function (s) { svgs.push(s); });
+    svgs.forEach(function (svg) {
+      svg.querySelectorAll(".on").forEach(function (n) {
+        n.classList.remove("on");
       });
-      if (i > 0) {
-        var edge = '[data-from="' + CSS.escape(path[i - 1]) + '"][data-to="' + CSS.escape(id) + '"]';
-        diagram.querySelectorAll(edge).forEach(function (n) {
+      svg.classList.toggle("sh-has-path", path.length > 0);
+      path.forEach(function (id, i) {
+        svg.querySelectorAll('[data-node="' + CSS.escape(id) + '"]').forEach(function (n) {
           n.classList.add("on");
         });
-      }
+        if (i > 0) {
+          var edge = '[data-from="' + CSS.escape(path[i - 1]) + '"][data-to="' + CSS.escape(id) + '"]';
+          svg.querySelectorAll(edge).forEach(function (n) {
+            n.classList.add("on");
+          });
+        }
+      });
     });
   }
 
@@ -312,9 +479,12 @@
     var lines = ["Spine hemangioma calculator (educational)", ""];
     var answers = formAnswers();
     lines.push("Answers:");
-    visibleFields(result).forEach(function (f) {
+    shownFields(result, answers).forEach(function (f) {
       var q = data.questions[f];
-      if (f in answers) lines.push("- " + q.label + ": " + q.options[answers[f]]);
+      var use = USE_LABELS[useOf(f, result)];
+      if (f in answers) {
+        lines.push("- " + q.label + ": " + q.options[answers[f]] + (use ? " (" + use + ")" : ""));
+      }
     });
     lines.push("");
     var item = function (x) {
@@ -323,7 +493,7 @@
     };
     if (result && result.status === "complete") {
       lines.push("Pathway: " + result.title + " (urgency: " + result.urgency + ")");
-      [["Steps", result.steps], ["Alternatives", result.alternatives],
+      [["Steps", result.steps], ["Evidence", result.evidence], ["Alternatives", result.alternatives],
         ["Pitfalls", result.warnings], ["Expected outcomes", result.outcomes],
         ["Where the source is silent", result.gaps]].forEach(function (pair) {
         if (!pair[1] || !pair[1].length) return;
@@ -334,6 +504,8 @@
       result.refs.forEach(function (n) {
         lines.push("[" + n + "] " + (data.references[n] || ""));
       });
+      var basis = provenance(result);
+      if (basis) lines.push("", basis);
     } else {
       lines.push("No complete result yet.");
     }
@@ -347,11 +519,14 @@
     var fallback = function () {
       // One box, whatever the number of clicks; render() removes it when the
       // result changes, so it never shows a stale summary.
+      // Right under the buttons, where the reader's eyes are.
       var area = root.querySelector(".sh-copy-area") || el("textarea", "sh-copy-area");
       area.value = text;
       area.setAttribute("aria-label", "Summary to copy");
-      root.appendChild(area);
+      root.querySelector(".sh-actions").after(area);
+      area.focus({ preventScroll: true });
       area.select();
+      scrollToNode(area, false);
       statusEl.textContent = "Copy the selected summary (Ctrl+C or ⌘C).";
     };
     if (navigator.clipboard && navigator.clipboard.writeText) {
@@ -363,25 +538,27 @@
 
   // --- Wiring ----------------------------------------------------------------------
 
-  form.addEventListener("change", function () { update(true); });
+  form.addEventListener("change", function (e) { update(e.target.name || null); });
   form.addEventListener("submit", function (e) { e.preventDefault(); });
   root.querySelector(".sh-reset").addEventListener("click", function () {
     setForm({});
-    showNote([]);
-    update(true);
+    showNote(null);
+    update("reset");
   });
   root.querySelector(".sh-copy").addEventListener("click", copySummary);
+  if (statusLine) statusLine.querySelector(".sh-bar-go").addEventListener("click", function () { showResult(true); });
   window.addEventListener("popstate", function () {
     var state = readUrl();
     setForm(state.answers);
     showNote(state.ignored);
-    update(false);
+    entry = { complete: false, field: null };
+    update(null);
   });
 
   var initial = readUrl();
   setForm(initial.answers);
   showNote(initial.ignored);
-  update(false);
+  update(null);
 
   // --- Loading (loader.js): progress, plain-words failure, Retry -------------------
 
@@ -428,6 +605,7 @@
     p.appendChild(document.createTextNode("The same algorithm is on the "));
     var a = el("a", null, "Management algorithm page");
     a.href = pageLink("algorithm");
+    newTab(a);
     p.appendChild(a);
     p.appendChild(document.createTextNode("."));
     resultEl.appendChild(p);
@@ -449,7 +627,7 @@
         bar.hidden = true;
         statusEl.textContent = "Calculator ready.";
         root.dataset.ready = "true";
-        update(false);
+        update(null);
       },
       function (err) {
         failed(err.message, err.kind === "nowasm" ? null : startLoading);

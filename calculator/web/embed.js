@@ -3,7 +3,10 @@
 //
 // Message (documented in the guide's "Embed the calculator" page):
 //   {type: "spine-hemangioma:height", version: 1, height: <CSS pixels>}
-// It is posted only to the origin of the page that embeds us (from
+// Beside it, Canvas's own resize message, which Canvas applies to any iframe
+// it shows (no host script needed; most course platforms strip scripts):
+//   {subject: "lti.frameResize", height: <CSS pixels>}
+// Both are posted only to the origin of the page that embeds us (from
 // document.referrer), never to "*". The one message the embed answers is
 //   {type: "spine-hemangioma:request-height", version: 1}
 // from that page (a host script that loads after our first post asks again);
@@ -32,6 +35,7 @@
     if (height === last) return;
     last = height;
     window.parent.postMessage({ type: "spine-hemangioma:height", version: 1, height: height }, target);
+    window.parent.postMessage({ subject: "lti.frameResize", height: height }, target);
   }
   new ResizeObserver(post).observe(document.documentElement);
   window.addEventListener("message", function (event) {
