@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from spine_hemangioma.content import ContentError
 
 from .build import build
+from .calculator_page import site_url
 from .context import CONTENT_ENV, Project, log
 from .pages import GeneratorError
 from .serve import serve
@@ -66,10 +66,8 @@ def _report_invalid(exc: ContentError, content_dir: Path) -> int:
 
 def _site_path(project: Project) -> str:
     """The path mkdocs serves under: that of `site_url` (e.g. /spine-hemangioma/)."""
-    # A regex, not YAML: mkdocs.yml may carry tags (!!python/name) a plain loader refuses.
-    config = project.config_file.read_text(encoding="utf-8")
-    match = re.search(r"^site_url:\s*(\S+)", config, re.M)
-    return urlsplit(match.group(1)).path if match else "/"
+    # $SITE_URL or mkdocs.yml's default, as the build reads it.
+    return urlsplit(site_url(project.config_file)).path
 
 
 def _serve(project: Project, dev_addr: str) -> int:
