@@ -69,8 +69,8 @@ READ_RESULT = """(root) => {
   };
 }"""
 
-# Answers of the visible questions (answers to questions the path no longer
-# asks stay in the form, hidden, and come back if the path does).
+# Answers of the visible questions (every answer stays in view: one the path
+# does not read is marked "not used" or "read by a pitfall only").
 STATE = """(root) => ({
   checked: Object.fromEntries([...root.querySelectorAll("input:checked")]
     .filter((i) => i.checkVisibility()).map((i) => [i.name, i.value])),
@@ -133,10 +133,12 @@ def shown_view(page) -> dict:
 
 def expected_visible(answers: dict, result: dict) -> list[str]:
     """The questions the page shows, in the order the path asks them: always
-    read, read on the path, and the next one."""
+    read, read on the path, and the next one; then every other answered one,
+    in the form's order."""
     fields = [*ALGORITHM.always_read, *(READS[i] for i in result.get("path", []) if i in READS)]
     if result.get("next_question"):
         fields.append(result["next_question"])
+    fields += [f for f in FIELDS if f in answers]
     return list(dict.fromkeys(fields))
 
 
@@ -151,9 +153,6 @@ def check_case(page, case: dict, answers: dict) -> None:
         if key in expect_:
             expect(result_el).to_have_attribute(f"data-{key}", expect_[key])
     reference = spine_hemangioma.evaluate(answers)
-    # The answers the page kept are the case's, less those the path does not read.
-    full = spine_hemangioma.evaluate(case["answers"])
-    assert answers == {k: v for k, v in case["answers"].items() if k not in full.get("unused", [])}
     if "warnings" in expect_:
         assert sorted(w["id"] for w in reference["warnings"]) == sorted(expect_["warnings"])
     if "alternatives" in expect_:
@@ -250,15 +249,17 @@ def test_case_answered_by_clicking(calc, case):
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_prefilled_link_reproduces_the_result(calc, site_url, case):
     page = open_calculator(calc, case_url(site_url, case["answers"]))
-    full = spine_hemangioma.evaluate(case["answers"])
-    kept = {k: v for k, v in case["answers"].items() if k not in full.get("unused", [])}
-    check_case(page, case, kept)
+    # Every answer of the link is kept, read or not (decision.md section 7).
+    check_case(page, case, case["answers"])
     expect(page.locator(".sh-note")).to_be_hidden()
 
 
 def test_back_button_restores_answers_and_result(calc):
+    """One history entry per completed result (answers in the URL follow by
+    replaceState meanwhile): Back walks through the completed results."""
     page = calc.page
     reset(page)
+    start = page.evaluate("history.length")
     steps = [
         ("mri", "typical"),
         ("symptoms", "pain"),
@@ -271,21 +272,29 @@ def test_back_button_restores_answers_and_result(calc):
         ("symptoms", "deficit"),
     ]
     root = page.locator("[data-spine-calc]")
-    history = []
+    snapshots = []
     for field, value in steps:
         root.locator(f'fieldset[data-field="{field}"] label').filter(
             has=page.locator(f'input[value="{value}"]')
         ).click()
-        history.append((page.url, root.evaluate(STATE), shown_view(page)))
-    assert len({url for url, _, _ in history}) == len(steps), "one history entry per answer"
-    for url, state, view in reversed(history[:-1]):
+        snapshots.append((field, page.url, root.evaluate(STATE), shown_view(page)))
+    # An entry stays when it holds a complete result and the next change is
+    # to another question; the last one is the current entry.
+    kept = [
+        snap
+        for snap, following in zip(snapshots, [*snapshots[1:], None], strict=True)
+        if following is None or (snap[3]["status"] == "complete" and following[0] != snap[0])
+    ]
+    assert len(kept) == 3, [k[3]["pathway"] for k in kept]
+    assert page.evaluate("history.length") - start == len(kept) - 1
+    for _, url, state, view in reversed(kept[:-1]):
         page.go_back()
         expect(page).to_have_url(url)
         assert root.evaluate(STATE) == state
         assert shown_view(page) == view
     page.go_forward()
-    expect(page).to_have_url(history[1][0])
-    assert shown_view(page) == history[1][2]
+    expect(page).to_have_url(kept[1][1])
+    assert shown_view(page) == kept[1][3]
 
 
 # --- Hostile link parameters ---------------------------------------------------------
