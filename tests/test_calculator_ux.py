@@ -43,7 +43,7 @@ import spine_hemangioma
 from conftest import _LOCAL_ORIGINS, PageProbe, _new_probe
 from playwright.sync_api import expect
 from spine_hemangioma import diagram
-from spine_hemangioma.content import load
+from spine_hemangioma.content import CONTENT_DIR, load, load_from
 from test_a11y import axe_violations, set_palette
 from test_calculator_browser import CALC, click_answers, open_calculator, reset
 from test_embed_browser import (  # noqa: F401 (fixtures: pytest finds them by name)
@@ -58,7 +58,8 @@ from test_embed_browser import (  # noqa: F401 (fixtures: pytest finds them by n
 )
 
 from generator import calculator_page
-from generator.pages import GeneratorError
+from generator.pages import GeneratorError, load_diagram, render_pages
+from generator.write import write_pages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SITE_DIR = REPO_ROOT / "site"
@@ -450,21 +451,25 @@ def test_history_one_entry_per_completed_result(browser_page, site_url, steps, r
 
 def pdf_pages(pdf: bytes) -> list[int]:
     """Per page of a Chromium PDF, how many text-showing operators it draws."""
-    objects = {
-        int(m.group(1)): m.group(2) for m in re.finditer(rb"(\d+) 0 obj\s*(.*?)endobj", pdf, re.S)
-    }
+    starts = {int(m.group(1)): m.end() for m in re.finditer(rb"(?m)^(\d+) 0 obj\b", pdf)}
+
+    def stream(number: int) -> bytes:
+        at = starts[number]
+        head = pdf[at : pdf.index(b"stream", at)]
+        length = int(re.search(rb"/Length (\d+)", head).group(1))
+        begin = pdf.index(b"stream", at) + len(b"stream")
+        begin += 2 if pdf[begin : begin + 2] == b"\r\n" else 1
+        data = pdf[begin : begin + length]
+        return zlib.decompress(data) if b"/FlateDecode" in head else data
+
     pages = []
-    for body in objects.values():
-        if not re.search(rb"/Type\s*/Page\b(?!s)", body):
+    for at in starts.values():
+        head = pdf[at : pdf.index(b"endobj", at)].split(b"stream", 1)[0]
+        if not re.search(rb"/Type\s*/Page\b(?!s)", head):
             continue
-        contents = re.search(rb"/Contents\s*(\[[^\]]*\]|\d+ 0 R)", body).group(1)
-        ops = 0
-        for number in re.findall(rb"(\d+) 0 R", contents):
-            stream_obj = objects[int(number)]
-            raw = re.search(rb"stream\r?\n(.*?)\r?\nendstream", stream_obj, re.S).group(1)
-            data = zlib.decompress(raw) if b"/FlateDecode" in stream_obj else raw
-            ops += len(re.findall(rb"\bT[jJ]\b", data))
-        pages.append(ops)
+        contents = re.search(rb"/Contents\s*(\[[^\]]*\]|\d+ 0 R)", head).group(1)
+        refs = [int(n) for n in re.findall(rb"(\d+) 0 R", contents)]
+        pages.append(sum(len(re.findall(rb"\bT[jJ]\b", stream(n))) for n in refs))
     return pages
 
 
@@ -672,13 +677,16 @@ def test_site_url_without_the_environment(monkeypatch):
     assert calculator_page.site_url(REPO_ROOT / "mkdocs.yml") == built
 
 
-def test_site_url_sets_canonical_links_sitemap_and_snippet(tmp_path):
+def test_site_url_sets_canonical_links_sitemap_and_snippet(tmp_path, monkeypatch):
     """`SITE_URL=... make site`: mkdocs (canonical links, sitemap) and the
-    snippet get the same address. Built from a copy of docs/, into tmp_path."""
+    snippet get the same address. The pages rendered as the build renders
+    them, onto a copy of docs/, built by mkdocs into tmp_path."""
     address = "https://courses.example.edu/spine-guide/"
+    monkeypatch.setenv(calculator_page.SITE_URL_ENV, address)
     docs = tmp_path / "docs"
     shutil.copytree(REPO_ROOT / "docs", docs, ignore=shutil.ignore_patterns("pyodide"))
-    # mkdocs resolves the config's relative paths (theme, hooks) next to it.
+    write_pages(render_pages(load_from(CONTENT_DIR), load_diagram()), docs)
+    # mkdocs resolves the config's relative paths (the theme) next to it.
     for name in ("generator", "calculator"):
         (tmp_path / name).symlink_to(REPO_ROOT / name, target_is_directory=True)
     config = tmp_path / "mkdocs.yml"
