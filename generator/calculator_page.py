@@ -19,7 +19,7 @@ from spine_hemangioma.content import INLINE_CITATION, Content
 from spine_hemangioma.engine import disclaimer
 from spine_hemangioma.markup import plain_text
 
-from .markdown import escape
+from .markdown import UNIDENTIFIED, UNIDENTIFIED_MARK, UNIDENTIFIED_NOTE, escape
 from .render import TEMPLATES_DIR
 
 # URL parameters the embed page reads itself; they are not answers.
@@ -35,6 +35,11 @@ class CalculatorData(TypedDict):
     pathways: dict[str, str]  # pathway id -> title
     questions: dict[str, dict]  # field -> {label, options: {value: label}}
     disclaimer: str
+    # Reference numbers the source prints no citation for and that could not
+    # be identified: marked where cited (as on the pages), with what the mark means.
+    unidentified: list[int]
+    unidentified_mark: str
+    unidentified_note: str
 
 
 def calculator_data(content: Content, disclaimer: str) -> CalculatorData:
@@ -58,6 +63,9 @@ def calculator_data(content: Content, disclaimer: str) -> CalculatorData:
             for q in alg.questions
         },
         disclaimer=disclaimer,
+        unidentified=[r.number for r in guide.references if r.provenance == UNIDENTIFIED],
+        unidentified_mark=UNIDENTIFIED_MARK,
+        unidentified_note=UNIDENTIFIED_NOTE,
     )
 
 

@@ -495,9 +495,10 @@ def test_print_fits_two_a4_pages(layout_pages, pathway):
                 label
             )
         result = spine_hemangioma.evaluate(answers)
-        for key in ("version", "source_date"):
-            if key in result:
-                expect(page.locator(".sh-result .sh-basis")).to_be_visible()
+        basis = page.locator(".sh-result .sh-basis:not(.sh-refnote)")
+        expect(basis).to_be_visible()
+        expect(basis).to_contain_text(f"version {result['version']}")
+        expect(basis).to_contain_text(result["source_date"][:4])
     finally:
         page.emulate_media(media="null")  # not "screen": page.pdf() would print screen styles
 

@@ -310,8 +310,14 @@
     a.rel = "noopener";
   }
 
+  // "[2†]": a reference the source prints no citation for, marked as the pages mark it.
+  function refLabel(n) {
+    var unknown = (data.unidentified || []).indexOf(Number(n)) !== -1;
+    return "[" + n + (unknown ? data.unidentified_mark : "") + "]";
+  }
+
   function refLink(n) {
-    var a = el("a", "sh-ref", "[" + n + "]");
+    var a = el("a", "sh-ref", refLabel(n));
     a.href = referencesUrl + "#ref-" + n;
     if (data.references[n]) a.title = data.references[n];
     newTab(a);
@@ -409,7 +415,14 @@
     }
     var basis = provenance(result);
     if (basis) resultEl.appendChild(el("p", "sh-basis", basis));
+    if (citesUnidentified(result)) resultEl.appendChild(el("p", "sh-basis sh-refnote", data.unidentified_note));
     resultEl.appendChild(el("p", "sh-disclaimer", result.disclaimer));
+  }
+
+  function citesUnidentified(result) {
+    return (result.refs || []).some(function (n) {
+      return (data.unidentified || []).indexOf(n) !== -1;
+    });
   }
 
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July",
@@ -488,8 +501,11 @@
     });
     lines.push("");
     var item = function (x) {
-      var refs = (x.refs || []).map(function (n) { return "[" + n + "]"; }).join(" ");
-      return "- " + x.text + (refs ? " " + refs : "");
+      var refs = (x.refs || []).map(refLabel).join(" ");
+      var text = x.text.replace(/\[(\d+(?:,\s*\d+)*)\]/g, function (_, numbers) {
+        return numbers.split(/,\s*/).map(refLabel).join(" ");
+      });
+      return "- " + text + (refs ? " " + refs : "");
     };
     if (result && result.status === "complete") {
       lines.push("Pathway: " + result.title + " (urgency: " + result.urgency + ")");
@@ -502,8 +518,9 @@
       });
       lines.push("", "References:");
       result.refs.forEach(function (n) {
-        lines.push("[" + n + "] " + (data.references[n] || ""));
+        lines.push(refLabel(n) + " " + (data.references[n] || ""));
       });
+      if (citesUnidentified(result)) lines.push(data.unidentified_note);
       var basis = provenance(result);
       if (basis) lines.push("", basis);
     } else {
