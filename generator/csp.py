@@ -26,6 +26,9 @@ found in Chromium (tests/test_csp.py records every violation):
                       match file: URLs from a file:// page, other engines differ
                       on opaque origins; file: allows nothing more there
 
+Firefox prefetches `<link rel="prev|next">`, which only default-src could allow:
+those links are removed from every page (PREFETCH_RE).
+
 Never 'unsafe-inline' or 'unsafe-eval'. A page with a style attribute, an
 event-handler attribute or a javascript: URL fails the build: only
 'unsafe-hashes' could allow them; fix the page's source instead.
@@ -63,6 +66,11 @@ CHARSET_RE = re.compile(r"<meta charset=[\"']?utf-8[\"']?\s*/?>", re.IGNORECASE)
 # in the shim, `${name}` standing for one of the shim's functions or the worker URL.
 SHIM_SCRIPT_RE = re.compile(r"<html><body><script>(.*?)<\\/script>")
 SHIM_SLOT_RE = re.compile(r"\$\{(\w+)\}")
+# mkdocs-material's <link rel="prev|next"> in every head: Firefox prefetches
+# them, and no directive but default-src can allow a prefetch (Firefox has no
+# prefetch-src), which would reopen every fetch without a directive of its
+# own. The links go; the footer's prev/next links, which readers use, stay.
+PREFETCH_RE = re.compile(r'\n?[ \t]*<link rel="(?:prev|next)" href="[^"]*">')
 
 
 class CspError(GeneratorError):
@@ -303,7 +311,7 @@ def apply_csp(site_dir: Path, *, offline: bool = False, known: KnownInline | Non
     problems: list[str] = []
     for page in sorted(site_dir.rglob("*.html")):
         rel = page.relative_to(site_dir).as_posix()
-        text = page.read_text(encoding="utf-8")
+        text = PREFETCH_RE.sub("", page.read_text(encoding="utf-8"))
         scan = scan_page(META_RE.sub("", text, count=1))
         found = [f"{p} needs 'unsafe-inline'" for p in dict.fromkeys(scan.problems)]
         found += [

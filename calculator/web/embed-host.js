@@ -24,11 +24,20 @@
     }
   });
 
+  // A frame that still shows its initial about:blank (the host's own origin,
+  // so its document is readable here) has not loaded the calculator yet: a
+  // message to the calculator's origin would be refused with a console
+  // error. The calculator posts its height itself once it has loaded.
+  function stillBlank(frame) {
+    var doc = frame.contentDocument; // null once cross-origin: it has navigated
+    return !!doc && doc.URL === "about:blank";
+  }
+
   function ask() {
     var frames = document.querySelectorAll("iframe[data-spine-hemangioma]");
     for (var i = 0; i < frames.length; i++) {
       var origin = new URL(frames[i].src, location.href).origin;
-      if (frames[i].contentWindow && /^https?:/.test(origin)) {
+      if (frames[i].contentWindow && /^https?:/.test(origin) && !stillBlank(frames[i])) {
         frames[i].contentWindow.postMessage(
           { type: "spine-hemangioma:request-height", version: 1 },
           origin
