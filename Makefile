@@ -46,6 +46,17 @@ deps: $(VENV)/.installed node_modules/.installed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# Firefox and WebKit for tests/test_engines_browser.py, from Debian (~30 s once):
+# never a browser download (puppeteer-core and Selenium only drive these).
+.PHONY: engines
+ENGINE_PACKAGES := firefox-esr webkit2gtk-driver xvfb python3-gi gir1.2-webkit2-4.1
+engines:
+	@command -v firefox-esr >/dev/null && command -v WebKitWebDriver >/dev/null \
+		&& command -v Xvfb >/dev/null \
+		&& /usr/bin/python3 -c 'import gi; gi.require_version("WebKit2", "4.1")' 2>/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(ENGINE_PACKAGES); }
+
 # The Nu HTML checker (npm vnu-jar) runs on Java.
 java:
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
@@ -69,7 +80,7 @@ lint: deps
 	$(VENV)/bin/ruff format --check .
 
 # One pytest run: every test, and the decision module's branch coverage at 100%.
-test: deps chromium java lint site site-zensical
+test: deps chromium java engines lint site site-zensical
 	$(PY) -m pytest -p no:cacheprovider --cov=spine_hemangioma --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=100
 

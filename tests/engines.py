@@ -167,7 +167,14 @@ class SeleniumWebKit:
         self._in(frame, until)
 
     def click(self, selector: str, frame: str | None = None) -> None:
-        self._in(frame, lambda by: self.driver.find_element(by.CSS_SELECTOR, selector).click())
+        def act(by):
+            element = self.driver.find_element(by.CSS_SELECTOR, selector)
+            # WebDriver scrolls an element to the top edge, under the sticky header,
+            # which would take the click.
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            element.click()
+
+        self._in(frame, act)
 
     def type(self, selector: str, text: str) -> None:
         self._in(

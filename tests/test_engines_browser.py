@@ -58,10 +58,23 @@ EMBED_DELAY_S = 1.0
 # --- The cases: the public table, then one per pathway the tree can reach ---------------
 
 
+# Which field each path id reads (a node, or a rule of a leaf).
+READS = {n.id: n.field for n in ALGORITHM.nodes} | {
+    r.id: r.field for leaf in ALGORITHM.leaves for r in leaf.rules
+}
+
+
 def kept(answers: dict) -> dict:
-    """The answers the page keeps: those the path reads."""
+    """The answers the page keeps from a link: those the result does not call unused."""
     unused = spine_hemangioma.evaluate(answers).get("unused", [])
     return {k: v for k, v in answers.items() if k not in unused}
+
+
+def on_path(answers: dict) -> dict:
+    """The answers the form shows: the questions always asked and those of the path."""
+    path = spine_hemangioma.evaluate(answers).get("path", [])
+    fields = {*ALGORITHM.always_read, *(READS[i] for i in path if i in READS)}
+    return {k: v for k, v in answers.items() if k in fields}
 
 
 def pathway_cases() -> list[dict]:
@@ -74,7 +87,7 @@ def pathway_cases() -> list[dict]:
         result = spine_hemangioma.evaluate(answers)
         if result["status"] != "complete":
             continue
-        short = kept(answers)
+        short = on_path(answers)
         if result["pathway"] not in best or len(short) < len(best[result["pathway"]]):
             best[result["pathway"]] = short
     assert set(best) == {leaf.pathway for leaf in ALGORITHM.leaves}, "a leaf cannot be reached"
@@ -97,7 +110,9 @@ RESULT = """(() => {
   const title = r.querySelector(".sh-title");
   return {status: r.dataset.status, pathway: r.dataset.pathway, urgency: r.dataset.urgency,
           title: title ? title.textContent : null,
-          steps: r.querySelectorAll("section.sh-part li").length > 0};
+          steps: [...r.querySelectorAll("section.sh-part")]
+            .filter((s) => s.querySelector("h3").textContent === "Steps")
+            .map((s) => s.querySelectorAll("li").length)[0] || 0};
 })()"""
 READY = "!!document.querySelector('[data-spine-calc][data-ready=true]')"
 STATE = """(() => {
@@ -119,7 +134,7 @@ def expected(answers: dict) -> dict:
         "pathway": result.get("pathway") or "",
         "urgency": result.get("urgency") or "",
         "title": f"Pathway: {result['title']}" if complete else None,
-        "steps": complete and bool(result["steps"]),
+        "steps": len(result["steps"]) if complete else 0,
     }
 
 
@@ -262,10 +277,14 @@ def test_search_finds_a_term(driver, bases, mode):
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("mode", MODES)
 def test_calculator_link_gives_the_case(driver, bases, mode, case):
+    if driver.name == "webkit-console" and case is not CASES[0]:
+        # Each link starts Python anew (seconds in WebKit): this console sees one
+        # link per mode, and every result state in test_calculator_clicks_give_the_case.
+        pytest.skip("webkit-console: one link per mode; the states by clicking")
     answers = kept(case["answers"])
     open_calculator(driver, calculator_url(mode, bases[mode], case["answers"]))
     check_result(driver, case, answers)
-    assert driver.eval(STATE)["checked"] == answers
+    assert driver.eval(STATE)["checked"] == on_path(answers)
     assert_clean(driver, case["name"])
 
 
@@ -303,7 +322,7 @@ def test_calculator_clicks_give_the_case(engine, calculators, bases, mode, case)
     engine.click(".sh-reset")
     engine.wait("document.querySelectorAll('[data-spine-calc] input:checked').length === 0")
     clicked = click_answers(engine, case["answers"])
-    assert clicked == kept(case["answers"])
+    assert clicked == on_path(case["answers"])
     check_result(engine, case, clicked)
     assert_clean(engine, case["name"])
 
