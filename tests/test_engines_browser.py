@@ -304,21 +304,15 @@ def click_answers(driver: Driver, answers: dict, frame: str | None = None) -> di
     raise AssertionError(f"questions still unanswered: {pending}")
 
 
-@pytest.fixture(scope="module")
-def calculators() -> dict:
-    """Which engines have a calculator page open and ready, per mode (kept across cases)."""
-    return {}
-
-
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("mode", MODES)
-def test_calculator_clicks_give_the_case(engine, calculators, bases, mode, case):
+def test_calculator_clicks_give_the_case(engine, bases, mode, case):
+    """One page per engine and mode for every case (Python starts once), reset in between."""
     url = calculator_url(mode, bases[mode])
-    if calculators.get(engine.name) != mode:
+    if not engine.eval(f"location.href.startsWith({json.dumps(url)}) && {READY}"):
         engine.new_page()
         engine.errors()
         open_calculator(engine, url)
-        calculators[engine.name] = mode
     engine.click(".sh-reset")
     engine.wait("document.querySelectorAll('[data-spine-calc] input:checked').length === 0")
     clicked = click_answers(engine, case["answers"])
