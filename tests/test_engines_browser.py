@@ -48,7 +48,7 @@ ENGINES = ["firefox", "webkit", "webkit-console"]
 MODES = ["served", "file"]
 PAGES = [p for p in render_pages(CONTENT) if not p.startswith("includes/") and p != EMBED_PAGE]
 READY_MS = 60_000  # the page's own bound (45 s) and a margin for a busy machine
-FAILURE_BOUND_MS = 3000  # the bound the blocked-wasm copy of the page gets
+FAILURE_MS = 20_000  # a missing file is reported when it fails (loader.js), not after a bound
 WASM = re.compile(r"pyodide\.asm\.wasm")
 HEIGHT = "spine-hemangioma:height"
 MIN_HEIGHT, MAX_HEIGHT = 200, 10_000  # embed-host.js's clamp
@@ -147,14 +147,38 @@ def check_result(driver: Driver, case: dict, answers: dict, frame: str | None = 
             assert shown[key] == case["expect"][key], key
 
 
-def assert_clean(driver: Driver, where: str, allowed: re.Pattern | None = None) -> None:
-    """No console error or CSP violation since the last check (if the engine can tell)."""
+# Console errors these tests found in code of other issues, reported to its owners
+# and not fixed yet: a test that sees only these is marked xfail (shown, never
+# passed); any other error fails it. Delete an entry once fixed.
+KNOWN = {
+    "webkit-console": [
+        # issue 14: WebKit has no manifest-src; it reports the directive on every
+        # served page (generator/csp.py adds it for the web app manifest).
+        re.compile(r"Unrecognized Content-Security-Policy directive 'manifest-src'"),
+    ],
+    "firefox": [
+        # issue 14: the service worker fails a request of the page it controls.
+        re.compile(r"A ServiceWorker intercepted the request and encountered an unexpected error"),
+    ],
+}
+
+
+def assert_clean(
+    driver: Driver, where: str, allowed: re.Pattern | None = None, known_seen: list | None = None
+) -> None:
+    """No console error or CSP violation since the last check (if the engine can tell).
+    Known errors mark the test xfail, now or (known_seen given) when the caller says."""
     errors = driver.errors()
     if errors is None:
         return
     if allowed:
         errors = [e for e in errors if not allowed.search(e)]
-    assert errors == [], f"{driver.name}, {where}"
+    known = [e for e in errors if any(k.search(e) for k in KNOWN.get(driver.name, []))]
+    assert [e for e in errors if e not in known] == [], f"{driver.name}, {where}"
+    if known_seen is not None:
+        known_seen += known
+    elif known:
+        pytest.xfail(f"known console errors (KNOWN): {known[0]}")
 
 
 # --- Engines, servers, URLs ------------------------------------------------------------------
@@ -238,11 +262,14 @@ PAGE_SHOWN = f"""(() => {{
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_guide_page_loads_cleanly(driver, bases, mode):
+    known: list[str] = []
     for page in PAGES:
         url = page_url(mode, bases[mode], page)
         assert driver.goto(url).split("#")[0] == url
         driver.wait(PAGE_SHOWN)
-        assert_clean(driver, page)
+        assert_clean(driver, page, known_seen=known)
+    if known:
+        pytest.xfail(f"known console errors (KNOWN): {known[0]}")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -322,16 +349,8 @@ def test_calculator_clicks_give_the_case(engine, bases, mode, case):
 
 
 def copy_without_wasm(source: Path, dest: Path) -> Path:
-    """A copy of a built tree without the wasm runtime, and with a short bound
-    to give up on it (the page's data-timeout-ms)."""
+    """A copy of a built tree without the wasm runtime (a 404, a script that fails)."""
     shutil.copytree(source, dest, ignore=lambda _d, names: [n for n in names if WASM.match(n)])
-    for page in dest.rglob("index.html"):
-        text = page.read_text(encoding="utf-8")
-        if 'data-timeout-ms="45000"' in text:
-            page.write_text(
-                text.replace('data-timeout-ms="45000"', f'data-timeout-ms="{FAILURE_BOUND_MS}"'),
-                encoding="utf-8",
-            )
     assert not [p for p in dest.rglob("*") if WASM.match(p.name)]
     return dest
 
@@ -348,9 +367,10 @@ def without_wasm(tmp_path_factory, static_server, offline_bundle) -> dict[str, s
 def test_calculator_without_wasm_says_it_could_not_start(driver, without_wasm, mode):
     driver.goto(calculator_url(mode, without_wasm[mode]))
     failed = "document.querySelector('.sh-result').dataset.status === 'failed'"
-    driver.wait(failed, timeout_ms=FAILURE_BOUND_MS + 15_000)
+    driver.wait(failed, timeout_ms=FAILURE_MS)
     text = driver.eval("document.querySelector('.sh-result').textContent")
-    assert "could not start" in text
+    assert "Could not download the calculator" in text
+    assert WASM.search(text), text
     assert driver.eval("document.querySelector('[data-spine-calc]').dataset.ready") is None
     href = driver.eval("document.querySelector('.sh-result a[href*=algorithm]').href")
     assert href == page_url(mode, without_wasm[mode], "algorithm.md")
