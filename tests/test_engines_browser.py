@@ -31,6 +31,7 @@ from urllib.request import urlopen
 
 import pytest
 import spine_hemangioma
+from cases import CASES as PUBLIC_CASES
 from conftest import SITE_DIR, _QuietHandler
 from engines import Driver, missing, start
 from spine_hemangioma.content import load
@@ -94,7 +95,7 @@ def pathway_cases() -> list[dict]:
     return [{"name": f"pathway {p}", "answers": a} for p, a in sorted(best.items())]
 
 
-PUBLIC = json.loads((REPO_ROOT / "calculator" / "cases.json").read_text(encoding="utf-8"))["cases"]
+PUBLIC = PUBLIC_CASES
 _COVERED = {c["expect"].get("pathway") for c in PUBLIC}
 CASES = [
     *({"name": c["name"], "answers": c["answers"], "expect": c["expect"]} for c in PUBLIC),
