@@ -5,7 +5,8 @@ right after each page's `<meta charset>` (which must stay in the first 1024
 bytes; it loads nothing). Each page's policy allows what that page uses, as
 found in Chromium (tests/test_csp.py records every violation):
 
-    every page        default-src 'none'; script-src and style-src 'self' and the
+    every page        default-src 'none' (served: 'self', see below); script-src
+                      and style-src 'self' and the
                       sha256 of each inline script and <style> of the page;
                       img-src 'self' (the favicon); base-uri 'none';
                       form-action 'none' (script handles every form)
@@ -20,8 +21,11 @@ found in Chromium (tests/test_csp.py records every violation):
                       served: connect-src 'self' (lock file, stdlib, wasm, wheel);
                       offline: script-src blob: (loader.js imports the module
                       from a blob: URL; fetch() is answered in the page)
-    served            manifest-src 'self' (the web app manifest of the service
-                      worker step; the worker itself falls under script-src)
+    served            default-src 'self': the web app manifest of the service
+                      worker step (the worker itself falls under script-src).
+                      Not manifest-src: WebKit does not know that directive and
+                      reports it on every page; every other kind of fetch a
+                      page makes has a directive of its own above
     offline           'self' and file: wherever 'self' is: Chromium lets 'self'
                       match file: URLs from a file:// page, other engines differ
                       on opaque origins; file: allows nothing more there
@@ -272,16 +276,13 @@ def page_policy(scan: PageScan, *, offline: bool, shim: str | None = None) -> Po
         if worker:
             inline.append(shim_inline_script(shim, worker))
     directives = {
-        "default-src": ["'none'"],
+        "default-src": ["'none'"] if offline else ["'self'"],
         "script-src": [*script, *_hashes(inline)],
         "style-src": [*local, *_hashes(scan.inline_styles)],
         "img-src": [*local, "data:"] if material else local,
     }
     if (material or pyodide) and not offline:
         directives["connect-src"] = ["'self'"]
-    if not offline:
-        # The web app manifest every served page links (generator/service_worker.py).
-        directives["manifest-src"] = ["'self'"]
     directives["base-uri"] = ["'none'"]
     directives["form-action"] = ["'none'"]
     return Policy(directives)

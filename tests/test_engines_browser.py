@@ -147,9 +147,6 @@ def check_result(driver: Driver, case: dict, answers: dict, frame: str | None = 
 # passed); any other error fails it. Delete an entry once fixed.
 KNOWN = {
     "webkit-console": [
-        # issue 14: WebKit has no manifest-src; it reports the directive on every
-        # served page (generator/csp.py adds it for the web app manifest).
-        re.compile(r"Unrecognized Content-Security-Policy directive 'manifest-src'"),
         # Seen once since the service worker (issue 14), leaving a served page at
         # once: mkdocs-material's bundle reads a response the navigation cut off.
         re.compile(r"bundle\.\w+\.min\.js.*NotReadableError: The I/O read operation failed"),
