@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import re
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -290,6 +291,29 @@ query_values = (
 )
 
 
+# calculator.js's note: each ignored name once, at most NOTE_NAMES of them shown,
+# cleaned of invisible characters (an empty one as "(no name)"), then a count.
+NOTE_NAMES = 5
+INVISIBLE = re.compile(
+    "[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def expected_note(ignored: list[str]) -> str | None:
+    unique = list(dict.fromkeys(ignored))
+    if not unique:
+        return None
+    names = [INVISIBLE.sub("", n) or "(no name)" for n in unique[:NOTE_NAMES]]
+    count, rest = len(unique), len(unique) - len(names)
+    lead = (
+        "an unknown or invalid link parameter: "
+        if count == 1
+        else f"{count} unknown or invalid link parameters: "
+    )
+    return f"Ignored {lead}{', '.join(names)}" + (f" and {rest} more" if rest else "") + "."
+
+
 def expected_state(pairs: list[tuple[str, str]], extra: list[str]) -> dict:
     """What readUrl and the page make of the query's pairs (calculator.js)."""
     answers: dict[str, str] = {}
@@ -301,23 +325,16 @@ def expected_state(pairs: list[tuple[str, str]], extra: list[str]) -> dict:
             answers[name] = value
         else:
             ignored.append(name)
-    # The form keeps every answer; the URL keeps those on the path (and the
-    # page's own parameters, first).
+    # decision.md section 7: the form and the URL keep every valid answer (the
+    # page's own parameters first, then the answers in the form's order), and
+    # the module gets them all.
     result = evaluate(answers)
-    shown_fields = set(ALGORITHM.always_read) | {READS[i] for i in result["path"] if i in READS}
-    if result.get("next_question"):
-        shown_fields.add(result["next_question"])
-    shown = {f: answers[f] for f in FIELDS if f in answers and f in shown_fields}
-    if shown != answers:
-        result = evaluate(shown)
-    kept = [(n, v) for n, v in pairs if n in extra] + list(shown.items())
-    # The note names each ignored parameter once; an empty name as "(no name)".
-    ignored = list(dict.fromkeys(n or "(no name)" for n in ignored))
+    kept = [(n, v) for n, v in pairs if n in extra] + [
+        (f, answers[f]) for f in FIELDS if f in answers
+    ]
     return {
         "checked": sorted(answers.items()),
-        "note": f"Ignored unknown or invalid link parameters: {', '.join(ignored)}."
-        if ignored
-        else None,
+        "note": expected_note(ignored),
         "search": ("?" + urlencode(kept)) if kept else "",
         "status": result["status"],
         "pathway": result.get("pathway", ""),
