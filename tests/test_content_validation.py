@@ -219,6 +219,27 @@ CASES = [
             " found text 'not-all-pain-needs-surgery'"
         ],
     ),
+    # --- guide.toml: the article's nesting --------------------------------------------
+    (
+        "section-parent-unknown",
+        "guide.toml",
+        'parent = "deficit"\nstatements = []',
+        'parent = "deficits"\nstatements = []',
+        [
+            "guide.toml: sections[5].parent: unknown earlier section 'deficits'"
+            " (did you mean 'deficit'?)"
+        ],
+    ),
+    (
+        "section-without-heading-or-parent",
+        "guide.toml",
+        'id = "embolization-alone"\nparent = "pain-without-deficit"',
+        'id = "embolization-alone"',
+        [
+            "guide.toml: sections[3].heading: missing; only a lead-in under a parent section,"
+            " with statements, has none"
+        ],
+    ),
     # --- guide.toml: citations ------------------------------------------------------
     (
         "reference-without-citation",
