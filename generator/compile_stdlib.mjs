@@ -9,8 +9,8 @@
 //   node generator/compile_stdlib.mjs PYODIDE_DIR WHEEL OUT_ZIP
 //
 // 1. Start the Pyodide of PYODIDE_DIR (its CPython 3.14: the host's Python
-//    may be another version) with its full stdlib, install WHEEL with
-//    loadPackage as the page's loader does, and run every combination of
+//    may be another version) with its full stdlib, install WHEEL as the
+//    page's loader does, and run every combination of
 //    answers (each question answered with each option or not at all) plus
 //    malformed input, so error paths load their modules too.
 // 2. Keep the stdlib modules now in sys.modules; compile each as an unchecked
@@ -23,7 +23,7 @@
 // 3. Start a second Pyodide on the trimmed zip alone and run the same inputs:
 //    any difference (a module missing, an ImportError turned into an error
 //    result) fails the build here, not in a reader's browser.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -41,12 +41,14 @@ _texts += ['{"mri": "typicl"}', '{"no_such_question": "x"}', "[]", '"text"', "nu
 json.dumps([spine_hemangioma.evaluate_json(t) for t in _texts])
 `;
 
+// The wheel is installed as calculator/web/loader.js installs it
+// (unpackArchive into site-packages), so the modules loadPackage alone would
+// import (tarfile, importlib.metadata, email) stay out.
 async function start(stdLibURL) {
   const quiet = () => {};
   const py = await loadPyodide({ indexURL: `${pyodideDir}/`, stdLibURL, stdout: quiet, stderr: quiet });
-  const errors = [];
-  await py.loadPackage(wheel, { messageCallback: quiet, errorCallback: (m) => errors.push(m) });
-  if (errors.length) throw new Error(`loadPackage(${wheel}): ${errors.join(" ")}`);
+  const site = py.runPython("import site; site.getsitepackages()[0]");
+  py.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel", { extractDir: site });
   return py;
 }
 
@@ -79,6 +81,11 @@ used = {
     f[len(STDLIB) + 1:] for m in list(sys.modules.values())
     if (f := getattr(m, "__file__", None) or "").startswith(STDLIB + "/")
 }
+# Loaded by Pyodide's start, but only behind "try: import ... except
+# ImportError" (asyncio for ssl; shutil and zipfile for bz2, lzma, zstd): left
+# out, the calculator runs as on a Python built without them (step 3 checks).
+OPTIONAL = ("ssl.py", "_ssl.py", "bz2.py", "lzma.py", "compression/")
+used = {name for name in used if not name.startswith(OPTIONAL)}
 with zipfile.ZipFile(STDLIB) as src, zipfile.ZipFile("/tmp/out.zip", "w", zipfile.ZIP_STORED) as dst:
     for name in sorted(used):
         data = src.read(name)

@@ -238,11 +238,16 @@
         dl.expected = manifest;
         var names = Object.keys(manifest);
         dl.total = names.reduce(function (n, k) { return n + manifest[k].bytes; }, 0);
-        // Pyodide's own files, in flight while the scripts load.
+        // Pyodide's own files, in flight while the scripts load; the wheel,
+        // which this script installs itself, too.
+        var wheelName = names.filter(function (n) { return /\.whl$/.test(n); })[0];
+        if (!wheelName) throw fail("damaged", MANIFEST);
         names.forEach(function (name) {
           if (name === "pyodide.js" || name === "pyodide.asm.mjs") return;
           handOver[name] = dl.get(name, manifest[name].sha256);
         });
+        var wheel = handOver[wheelName];
+        delete handOver[wheelName];
         await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
           return dl.get(name, manifest[name].sha256).then(function (r) { return r.arrayBuffer(); });
         }));
@@ -251,10 +256,9 @@
         var pyodide = await window.loadPyodide({
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
-          packageBaseUrl: base,
         });
         progress("package");
-        await loadPackage(pyodide);
+        installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
         return pyodide;
       })();
       work.catch(function () {}); // a fault may reject the race first
@@ -339,11 +343,15 @@
       var pyodide = await window.loadPyodide({
         indexURL: base,
         lockFileContents: manifest.lockFile,
-        packageBaseUrl: base,
         createPyodideModule: createPyodideModule,
       });
       progress("package");
-      await loadPackage(pyodide);
+      // The lock file carries the wheel's sha256 (pyodide_assets.py).
+      var wheel = files[manifest.wheel];
+      var entry = (manifest.lockFile.packages || {})[PACKAGE];
+      var digest = wheel && hex(await crypto.subtle.digest("SHA-256", wheel));
+      if (!entry || digest !== entry.sha256) throw fail("damaged", manifest.wheel);
+      installWheel(pyodide, wheel);
       return pyodide;
     } catch (err) {
       throw faults[0] || err;
@@ -354,19 +362,13 @@
 
   // --- Both ----------------------------------------------------------------------
 
-  async function loadPackage(pyodide) {
-    // Through the lock file, so the wheel's sha256 is checked; loadPackage
-    // reports failures through errorCallback and resolves anyway.
-    var errors = [];
-    var loaded = await pyodide.loadPackage(PACKAGE, {
-      messageCallback: function () {},
-      errorCallback: function (msg) {
-        errors.push(msg);
-      },
-    });
-    if (!loaded.some(function (p) { return p.name === PACKAGE; })) {
-      throw new Error(errors.join(" ") || PACKAGE + " did not load");
-    }
+  // Unpacked straight into site-packages (the wheel's sha256 checked
+  // before): loadPackage would also import tarfile, importlib.metadata and
+  // email to record the install, modules the calculator never uses and that
+  // the trimmed stdlib (compile_stdlib.mjs) therefore leaves out.
+  function installWheel(pyodide, bytes) {
+    var site = pyodide.runPython("import site; site.getsitepackages()[0]");
+    pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
   }
 
   async function start(base, progress, opts) {

@@ -8,6 +8,7 @@
 // answer objects. Prints on stdout the JSON list of the strings that
 // spine_hemangioma.evaluate_json returned, in order; everything Pyodide
 // itself prints goes to stderr so stdout stays parseable.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,14 +38,16 @@ const pyodide = await loadPyodide({
   stdout: toStderr,
   stderr: toStderr,
 });
-const errors = [];
-const loaded = await pyodide.loadPackage("spine-hemangioma", {
-  messageCallback: toStderr,
-  errorCallback: (msg) => errors.push(msg),
-});
-if (!loaded.some((p) => p.name === "spine-hemangioma")) {
-  throw new Error(`spine-hemangioma did not load from ${assets}: ${errors.join(" ")}`);
+// The wheel named in the lock file, checked and installed as the page's
+// loader (calculator/web/loader.js) does: unpacked into site-packages.
+const lock = JSON.parse(readFileSync(assets + "pyodide-lock.json", "utf8"));
+const entry = lock.packages["spine-hemangioma"];
+const wheel = new Uint8Array(readFileSync(assets + entry.file_name));
+if (createHash("sha256").update(wheel).digest("hex") !== entry.sha256) {
+  throw new Error(`${entry.file_name} does not match its sha256 in the lock file`);
 }
+const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+pyodide.unpackArchive(wheel, "wheel", { extractDir: site });
 const evaluate = pyodide.pyimport("spine_hemangioma").evaluate_json;
 if (typeof evaluate !== "function") {
   throw new Error("spine_hemangioma has no evaluate_json");
