@@ -24,6 +24,7 @@ from .headers import write_headers
 from .offline import build_offline_bundle
 from .pages import GeneratorError, load_diagram, render_pages
 from .pdf import build_pdf
+from .precompress import precompress
 from .publish import discard_stage, publish_site, stage_site
 from .scorm import build_scorm_package
 from .service_worker import add_service_worker
@@ -72,6 +73,7 @@ STEPS: list[Step] = [
     publish_downloads,
     add_service_worker,
     write_headers,
+    precompress,
     publish_site,
 ]
 
