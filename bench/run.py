@@ -36,7 +36,7 @@ fresh temporary user-data-dir (a new persistent context per load), so the HTTP
 cache, V8's code cache and the compiled-wasm cache all start empty; a new
 context in a shared browser would still share that browser's in-memory state.
 Each new browser is left idle for 1.5 s before the navigation (its own
-start-up work would otherwise compete with the page for the CPU). The three
+start-up work would otherwise compete with the page for the CPU). The
 page loads alternate within each round, the order rotating from round to
 round, so a burst of load on this shared machine hits all of them.
 
