@@ -10,6 +10,8 @@ Measures, in one run, in headless Chromium (/usr/bin/chromium):
                   loadPyodide + runPython("1+1"), navigation start -> done;
     peer_pyodide  bench/peer_pyodide.html: the same job the plain way, stock
                   Pyodide + loadPackage(the site's wheel) + evaluate_json;
+    pyscript      bench/peer_pyscript.html: the same job with PyScript (npm
+                  @pyscript/core, self-hosted) on the same stock Pyodide;
     ttfr_9mbit, ttfr_1_6mbit, baseline_9mbit, baseline_1_6mbit
                   TTFR and baseline under Chromium's network emulation of
                   9 Mbit/s 40 ms and 1.6 Mbit/s 150 ms (a failure is counted);
@@ -34,7 +36,7 @@ fresh temporary user-data-dir (a new persistent context per load), so the HTTP
 cache, V8's code cache and the compiled-wasm cache all start empty; a new
 context in a shared browser would still share that browser's in-memory state.
 Each new browser is left idle for 1.5 s before the navigation (its own
-start-up work would otherwise compete with the page for the CPU). The three
+start-up work would otherwise compete with the page for the CPU). The
 page loads alternate within each round, the order rotating from round to
 round, so a burst of load on this shared machine hits all of them.
 
@@ -87,6 +89,10 @@ OFFLINE_ZIP_GLOB = "spine-hemangioma-guide-*-offline.zip"
 BENCH_PREFIX = "/__bench__/"
 STOCK_PATH = "stock-pyodide/"
 STOCK_PYODIDE = REPO_ROOT / "node_modules" / "pyodide"
+# The PyScript peer's runtime layer: npm @pyscript/core as published (its
+# bundled dist/), self-hosted like the stock Pyodide, never from a CDN.
+PYSCRIPT_PATH = "pyscript/"
+PYSCRIPT_DIST = REPO_ROOT / "node_modules" / "@pyscript" / "core" / "dist"
 CALCULATOR_PAGE = "calculator/index.html"
 # A complete result on the first evaluation: vertebroplasty.
 CALCULATOR_QUERY = (
@@ -149,6 +155,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             stock = name.removeprefix(STOCK_PATH)
             if "/" not in stock and stock:
                 return str(STOCK_PYODIDE / stock)
+        if path.startswith(BENCH_PREFIX + PYSCRIPT_PATH):
+            dist = name.removeprefix(PYSCRIPT_PATH)
+            if "/" not in dist and dist:
+                return str(PYSCRIPT_DIST / dist)
         return super().translate_path(path)
 
     def send_head(self):
@@ -405,6 +415,26 @@ def time_to_result(pw, url: str) -> Sample:
 def time_baseline(pw, url: str) -> Sample:
     """Baseline: navigation start -> Pyodide loaded and 1+1 run."""
     return time_page(pw, url, "__benchDoneAt")
+
+
+def check_local_only(pw, url: str) -> None:
+    """Load a bench page cold until it is done; BenchError if it requested
+    anything from another origin than the bench server (PyScript falls back
+    to a CDN for whatever it is not told to find locally)."""
+    origin = urlsplit(url).netloc
+    requested: list[str] = []
+    with cold_page(pw) as page:
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        wait_for_time(page, "__benchDoneAt", url)
+        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+    elsewhere = [
+        u
+        for u in requested
+        if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != origin
+    ]
+    if elsewhere:
+        raise BenchError(f"{url}: requests that left the bench server: {elsewhere[:5]}")
 
 
 def warm_latencies(pw, url: str, changes: int) -> list[float]:
@@ -697,6 +727,7 @@ def print_report(r: dict) -> None:
         ("ttfr_file", "TTFR file (offline zip)"),
         ("baseline", "baseline (Pyodide, 1+1)"),
         ("peer_pyodide", "peer: stock Pyodide + loadPackage"),
+        ("pyscript", "peer: PyScript on stock Pyodide"),
         ("ttfr_9mbit", "TTFR at 9 Mbit/s, 40 ms"),
         ("baseline_9mbit", "baseline at 9 Mbit/s, 40 ms"),
         ("ttfr_1_6mbit", "TTFR at 1.6 Mbit/s, 150 ms"),
@@ -808,19 +839,25 @@ def measure_pages(
     answers = json.dumps(dict(p.split("=") for p in CALCULATOR_QUERY.split("&")))
     peer_query = f"wheel=/pyodide/{wheel}&answers={quote(answers)}"
     peer_url = f"{base}{BENCH_PREFIX[1:]}peer_pyodide.html?{peer_query}"
+    pyscript_url = f"{base}{BENCH_PREFIX[1:]}peer_pyscript.html?{peer_query}"
     measures = {
         "ttfr_served": lambda: time_to_result(pw, served_url),
         "baseline": lambda: time_baseline(pw, baseline_url),
         "peer_pyodide": lambda: time_baseline(pw, peer_url),
+        "pyscript": lambda: time_baseline(pw, pyscript_url),
     }
     if offline_zip is not None:
         page = unzip_bundle(offline_zip, work / "offline")
         file_url = f"{page.as_uri()}?{CALCULATOR_QUERY}"
         measures["ttfr_file"] = lambda: time_to_result(pw, file_url)
-    # One untimed load of each first, so the OS file cache is warm for all.
+    # One untimed load of each first, so the OS file cache is warm for all;
+    # PyScript's also shows that it is self-hosted.
     log("warm-up: one untimed load of each page")
-    for measure in measures.values():
-        measure()
+    for name, measure in measures.items():
+        if name == "pyscript":
+            check_local_only(pw, pyscript_url)
+        else:
+            measure()
     failures: dict[str, list[str]] = {}
     loads = alternate(measures, samples, failures)
 
@@ -864,7 +901,6 @@ def measure_pages(
             "plain_page_pyodide_requests": len(pyodide_requests),
             "ttfr_1_6mbit_failures": len(failures.get("ttfr_1_6mbit", [])),
             "failures": failures,
-            "pyscript_ms": None,  # not measured (README, Performance)
         },
     )
 
