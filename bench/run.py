@@ -23,8 +23,10 @@ Measures, in one run, in headless Chromium (/usr/bin/chromium):
     warm          on a loaded calculator page, one answer changed -> result
                   updated, over 200 changes (median and p95);
     bytes         what the calculator page and the home page transfer, cold,
-                  from a server that gzips as static hosts do (level 6), and
-                  what brotli would send for the same files;
+                  from a server that sends the build's precompressed name.gz
+                  (as nginx gzip_static) and gzips the rest at level 6; what
+                  a host gzipping everything at level 6 would send; and what
+                  brotli would (the build's name.br, quality 11);
     build         `make clean && make site`, in a scratch copy of the tree;
     offline zip   its size;
 
@@ -71,6 +73,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import brotli
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
 SITE_DIR = REPO_ROOT / "site"
@@ -105,7 +109,7 @@ WARM_FIELD = "preference"
 WARM_VALUES = ("conservative", "treatment")
 PAGE_TIMEOUT_MS = 180_000
 # Already compressed: a static host sends them as they are.
-NOT_COMPRESSED = {".png", ".whl", ".gz", ".ico", ".woff2"}
+NOT_COMPRESSED = {".png", ".gz", ".br", ".ico", ".woff2"}
 # Chromium's network emulation (CDP Network.emulateNetworkConditions) of the
 # issue's two links: hospital Wi-Fi, and a poor phone connection.
 NETWORKS = {
@@ -179,8 +183,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
     def _send_gzip(self):
-        """The file gzipped (level 6, as static hosts do), for every type but
-        those already compressed (PNG, the wheel): what goes over the wire."""
+        """The file gzipped, for every type but those already compressed (PNG):
+        its precompressed copy `name.gz` if the build wrote one (as nginx's
+        gzip_static serves it), else gzipped now at level 6 as hosts do."""
         local = Path(self.translate_path(self.path))
         if local.is_dir():
             local = local / "index.html"
@@ -189,7 +194,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         key = (str(local), local.stat().st_mtime_ns)
         data = self.server.gzip_cache.get(key)
         if data is None:
-            data = gzip.compress(local.read_bytes(), compresslevel=6, mtime=0)
+            copy = local.with_name(local.name + ".gz")
+            data = copy.read_bytes() if copy.is_file() else live_gzip(local.read_bytes())
             self.server.gzip_cache[key] = data
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(local)))
@@ -769,6 +775,7 @@ def print_report(r: dict) -> None:
             "calculator page over the wire (gzip)",
             f"{r['calculator_page_gzip_bytes']:,} B in {r['calculator_page_requests']} requests",
         ),
+        ("... gzip 6 on the fly (computed)", f"{r['calculator_page_gzip_live_bytes']:,} B"),
         ("... with brotli (computed)", f"{r['calculator_page_brotli_bytes']:,} B"),
         ("... uncompressed", f"{r['calculator_page_identity_bytes']:,} B"),
         (
@@ -893,6 +900,7 @@ def measure_pages(
         warm,
         {
             "calculator_page_gzip_bytes": calc["bytes"],
+            "calculator_page_gzip_live_bytes": live_gzip_bytes(site, calc["paths"]),
             "calculator_page_brotli_bytes": brotli_bytes(site, calc["paths"]),
             "calculator_page_identity_bytes": identity_bytes(site, calc["paths"]),
             "calculator_page_requests": calc["requests"],
@@ -913,37 +921,37 @@ def _local_files(site: Path, paths: list[str]) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
+def live_gzip(data: bytes) -> bytes:
+    """What a host that compresses each response sends (level 6, the usual)."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def live_gzip_bytes(site: Path, paths: list[str]) -> int:
+    """The same requests from a host that ignores the precompressed copies."""
+    return sum(
+        f.stat().st_size if f.suffix in NOT_COMPRESSED else len(live_gzip(f.read_bytes()))
+        for f in _local_files(site, paths)
+    )
+
+
 def identity_bytes(site: Path, paths: list[str]) -> int:
     """What the same requests weigh uncompressed."""
     return sum(f.stat().st_size for f in _local_files(site, paths))
 
 
-BROTLI_JS = """
-const zlib = require("node:zlib"), fs = require("node:fs");
-const skip = new Set(JSON.parse(process.argv[1]));
-let n = 0;
-for (const f of JSON.parse(fs.readFileSync(0, "utf8"))) {
-  const data = fs.readFileSync(f);
-  const kept = skip.has(require("node:path").extname(f));
-  n += kept ? data.length : zlib.brotliCompressSync(data).length;
-}
-console.log(n);
-"""
-
-
 def brotli_bytes(site: Path, paths: list[str]) -> int:
-    """What a brotli host (quality 11, node's zlib) would send for the same requests."""
-    files = [str(f) for f in _local_files(site, paths)]
-    proc = subprocess.run(
-        ["node", "-e", BROTLI_JS, json.dumps(sorted(NOT_COMPRESSED))],
-        input=json.dumps(files),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise BenchError(f"brotli sizes: {proc.stderr.strip()[-200:]}")
-    return int(proc.stdout)
+    """What a brotli host would send for the same requests: the build's
+    precompressed `name.br` (quality 11), else quality 11 now."""
+    total = 0
+    for f in _local_files(site, paths):
+        copy = f.with_name(f.name + ".br")
+        if copy.is_file():
+            total += copy.stat().st_size
+        elif f.suffix in NOT_COMPRESSED:
+            total += f.stat().st_size
+        else:
+            total += len(brotli.compress(f.read_bytes(), quality=11))
+    return total
 
 
 def build_mode(args: argparse.Namespace) -> str:

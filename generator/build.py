@@ -72,8 +72,8 @@ STEPS: list[Step] = [
     build_scorm_package,
     publish_downloads,
     add_service_worker,
-    write_headers,
     precompress,
+    write_headers,
     publish_site,
 ]
 

@@ -1,6 +1,6 @@
 """The HTTP headers a host should send, as data: one list for site/_headers and the README.
 
-`write_headers(ctx)`, the last build step, writes site/_headers in the format
+`write_headers(ctx)`, the last step before publishing, writes site/_headers in the format
 Netlify and Cloudflare Pages read (a path pattern, then its headers indented).
 The README's "Publish" section shows the same list as a table;
 tests/test_headers.py keeps the two equal.
@@ -152,7 +152,7 @@ def headers_file(site_dir: Path) -> str:
 
 
 def write_headers(ctx: BuildContext) -> None:
-    """Build step, last: site/_headers (Netlify, Cloudflare Pages)."""
+    """Build step, after every step that adds files: site/_headers (Netlify, Cloudflare Pages)."""
     site = ctx.stage_dir or ctx.project.site_dir
     text = headers_file(site)
     (site / HEADERS_FILE).write_text(text, encoding="utf-8")

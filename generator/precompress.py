@@ -7,9 +7,9 @@ host does per request: the Pyodide runtime (`pyodide.asm.wasm`, 9.6 MB) is
 3.55 MB at the gzip level 6 hosts use and 3.41 MB with zopfli; with brotli,
 3.15 MB at quality 6 and 2.74 MB at quality 11 (README, "Publish").
 
-`precompress(ctx)` runs after every step that writes into the site and before
-it is published, so the offline bundle, the SCORM package and the service
-worker's precache list (built from the site before) hold no copy. Both
+`precompress(ctx)` runs after the steps that build from the site, so the
+offline bundle, the SCORM package and the service worker's precache list hold
+no copy, and before `write_headers`, whose patterns then cover the copies. Both
 compressors are deterministic; their output is kept in a cache keyed by the
 input's sha256, since the runtime's files, most of the work, never change
 between builds.

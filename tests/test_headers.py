@@ -18,7 +18,8 @@ SITE = REPO_ROOT / "site"
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "pages.yml"
 # mkdocs-material's content-hashed names: bundle.a5f9d56c.min.js, main.484c7ddc.min.css
-HASHED_RE = re.compile(r"\.[0-9a-f]{8}\.min\.(js|css)(\.map)?$")
+# The precompressed copies (name.gz, name.br) carry their file's hashed name.
+HASHED_RE = re.compile(r"\.[0-9a-f]{8}\.min\.(js|css)(\.map)?(\.gz|\.br)?$")
 
 
 def publish_section() -> str:
