@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import filecmp
 import html
+import json
 import re
 import subprocess
 import sys
@@ -467,3 +468,12 @@ def test_algorithm_page_has_the_diagram_and_its_outline(site):
     for t in GUIDE.treatments:
         html_ = site[f"treatments/{t.id}.md"].article_html
         assert html_.count('<div class="sh-diagram">') == len(t.pathways), t.id
+
+
+def test_search_leads_to_the_topic_pages_not_the_print_page(build):
+    """The print page repeats every section: in the index, each hit would come twice."""
+    index = json.loads((build.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert "clinical-context/" in locations
+    assert "print/" not in locations
+    assert "embed/" not in locations
