@@ -20,9 +20,10 @@ mkdocs build and names each thing Zensical does not do yet (README: Zensical).
        is known in place of mkdocs-material's); allow_search_style: plus the
        sha256 of the one <style> Zensical's script writes (its search dialog's
        stylesheet, in a shadow root), read from the bundle, where it loads;
-    4. publish_downloads, write_headers: the downloads `make site` built (the
-       zip, the PDF, the SCORM package) linked with their sizes, and _headers,
-       as for site/ (the same functions). Not add_service_worker: its Workbox
+    4. publish_downloads, precompress, write_headers: the downloads `make
+       site` built (the zip, the PDF, the SCORM package) linked with their
+       sizes, the precompressed copies and _headers, as for site/ (the same
+       functions). Not add_service_worker: its Workbox
        globs name mkdocs-material's search index (README: Zensical);
     5. publish_site: the staged folder replaces site-zensical/ (generator/
        publish.py), so a failed build leaves the previous one as it was.
@@ -46,6 +47,7 @@ from .csp import META_RE, OUR_TEMPLATES, apply_csp, known_inline, sha256_source
 from .downloads import publish_downloads
 from .headers import write_headers
 from .pages import GeneratorError
+from .precompress import precompress
 from .publish import publish_site
 
 # Zensical's config: mkdocs.yml plus its own; the other steps read mkdocs.yml
@@ -180,6 +182,7 @@ STEPS: list[Step] = [
     add_zensical_csp,
     allow_search_style,
     publish_downloads,
+    precompress,
     write_headers,
     publish_site,
 ]
