@@ -70,11 +70,14 @@ from run import (
     time_page,
 )
 
+from generator.pyodide_assets import Utf8ZipInfo
+
 PAGE = "/calculator/"
 LOADER = "/assets/calculator/loader.js"
 PYODIDE = "/pyodide/"
 STDLIB = PYODIDE + "python_stdlib.zip"
 LOCK = PYODIDE + "pyodide-lock.json"
+MANIFEST = PYODIDE + "runtime.json"
 SNAPSHOT = PYODIDE + "snapshot.bin"
 EARLY_START = "/assets/calculator/early-start.js"
 EARLY_START_JS = b'SpineCalc.load({baseUrl: "../pyodide/", timeoutMs: 45000});\n'
@@ -88,8 +91,9 @@ Overrides = dict[str, bytes]
 
 
 def zip_info(name: str) -> zipfile.ZipInfo:
-    """A deflated entry with a fixed date (ZipInfo alone means stored)."""
-    info = zipfile.ZipInfo(name, ZIP_DATE)
+    """A deflated entry with a fixed date (ZipInfo alone means stored), its name
+    flagged UTF-8 as the site's wheel (the trimmed stdlib has no cp437 codec)."""
+    info = Utf8ZipInfo(name, ZIP_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
 
@@ -148,6 +152,10 @@ REWRITE_ZIP_PY = r"""
 import importlib.util, zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
+class Utf8ZipInfo(zipfile.ZipInfo):  # as generator/pyodide_assets.py's: no cp437
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("utf-8"), self.flag_bits | 0x800
+
 def rewrite(src_path, dst_path, compiled, kept, date):
     src = zipfile.ZipFile(src_path)
     with src, zipfile.ZipFile(dst_path, "w") as dst:
@@ -159,7 +167,7 @@ def rewrite(src_path, dst_path, compiled, kept, date):
                 code = compile(data, name, "exec", dont_inherit=True)
                 data = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(data), False))
                 name += "c"
-            out = zipfile.ZipInfo(name, date)
+            out = Utf8ZipInfo(name, date)
             out.compress_type = info.compress_type
             dst.writestr(out, data)
 """
@@ -267,6 +275,18 @@ class Builds:
           await window.__upload("snapshot.bin", py.makeMemorySnapshot());
         """
         return run_tool(self.pw, self.site, script, snapshot=True)["snapshot.bin"]
+
+    def with_manifest(self, files: Overrides) -> Overrides:
+        """`files` and, if they replace runtime files, runtime.json with their
+        sizes and sha256: the page's loader checks every file against it."""
+        manifest = json.loads((self.site / MANIFEST[1:]).read_text(encoding="utf-8"))
+        changed = False
+        for path, body in files.items():
+            name = path.removeprefix(PYODIDE)
+            if name in manifest:
+                manifest[name] = {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+                changed = True
+        return {**files, MANIFEST: json.dumps(manifest).encode()} if changed else files
 
     def with_wheel(self, wheel: bytes) -> Overrides:
         """`wheel` in place of the site's, and the lock file with its sha256."""
@@ -466,7 +486,8 @@ def build_arms(builds: Builds, names: list[str]) -> list[Arm]:
             files = ARMS[change](builds) if change else {}
             arms.append(Arm(name, baseline, files, done="__benchDoneAt"))
         elif name in ARMS:
-            arms.append(Arm(name, f"{PAGE}?{CALCULATOR_QUERY}", ARMS[name](builds)))
+            files = builds.with_manifest(ARMS[name](builds))
+            arms.append(Arm(name, f"{PAGE}?{CALCULATOR_QUERY}", files))
         else:
             known = ", ".join(["baseline", "baseline+<arm>", *ARMS])
             raise BenchError(f"unknown arm {name!r}; arms: {known}")

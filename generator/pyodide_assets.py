@@ -120,7 +120,7 @@ def _build_wheel(calculator_dir: Path, work: Path, content_dir: Path | None = No
     return wheels[0]
 
 
-class _Utf8Name(zipfile.ZipInfo):
+class Utf8ZipInfo(zipfile.ZipInfo):
     # zipfile sets the UTF-8 flag only for non-ASCII names (and clears
     # flag_bits when writing): this hook is where the name and flag are made.
     def _encodeFilenameFlags(self) -> tuple[bytes, int]:
@@ -136,7 +136,7 @@ def _store_wheel(wheel: Path) -> None:
     tmp = wheel.with_name(wheel.name + ".part")
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as dst:
         for old in src.infolist():
-            info = _Utf8Name(old.filename, old.date_time)
+            info = Utf8ZipInfo(old.filename, old.date_time)
             info.external_attr = old.external_attr
             dst.writestr(info, src.read(old))
     tmp.replace(wheel)
