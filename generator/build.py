@@ -9,7 +9,6 @@ fails or is interrupted leaves the previous site/ as it was.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,16 @@ from pathlib import Path
 from spine_hemangioma.content import Content, load_from
 
 from .calculator_assets import install_calculator_assets
-from .context import CONTENT_ENV, REPO_ROOT, BuildContext, Project, Step, log, mkdocs_env
+from .context import (
+    CONTENT_ENV,
+    REPO_ROOT,
+    BuildContext,
+    Project,
+    Step,
+    log,
+    mkdocs_env,
+    run_child,
+)
 from .csp import add_csp
 from .downloads import publish_downloads
 from .headers import write_headers
@@ -54,9 +62,7 @@ def run_mkdocs(ctx: BuildContext) -> None:
     args += ["--config-file", str(project.config_file), "--site-dir", str(site_dir)]
     # Its own session: Ctrl-C reaches the build alone, which stops mkdocs and
     # prints one line, instead of mkdocs printing a traceback of its own.
-    proc = subprocess.run(
-        args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False, start_new_session=True
-    )
+    proc = run_child(args, cwd=REPO_ROOT, env=mkdocs_env(project))
     if proc.returncode != 0:
         raise GeneratorError(f"mkdocs build --strict failed (exit {proc.returncode}); see above")
 

@@ -8,7 +8,10 @@ module, and nothing here imports either (no import cycle).
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,3 +61,35 @@ def mkdocs_env(project: Project) -> dict[str, str]:
     # The end-of-life banner of mkdocs-material would bury the build's own messages.
     env.setdefault("NO_MKDOCS_2_WARNING", "1")
     return env
+
+
+def run_child(
+    args: list[str], *, capture_output: bool = False, timeout: float | None = None, **kwargs
+) -> subprocess.CompletedProcess:
+    """`subprocess.run` for a child in a session of its own, so that Ctrl-C
+    reaches the build alone (which then stops the child and says one line).
+
+    A Ctrl-C that lands while the child is being started would leave it
+    running: CPython raises KeyboardInterrupt inside Popen() (waiting for the
+    exec), before run() has the handle it kills. So SIGINT is held while the
+    child starts and acted on once the handle exists."""
+    if capture_output:
+        kwargs |= {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    if threading.current_thread() is not threading.main_thread():
+        # Signal handlers are the main thread's: no Ctrl-C lands here.
+        return subprocess.run(args, start_new_session=True, timeout=timeout, check=False, **kwargs)
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    try:
+        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with proc:
+        try:
+            if held:
+                raise KeyboardInterrupt
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except BaseException:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)

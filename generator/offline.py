@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from generator.context import BuildContext, Project, mkdocs_env
+from generator.context import BuildContext, Project, mkdocs_env, run_child
 from generator.csp import apply_csp
 from generator.downloads import link_downloads
 from generator.pages import GeneratorError
@@ -214,9 +213,7 @@ def _run_mkdocs(project: Project, config_file: Path, site_dir: Path) -> None:
     args = [sys.executable, "-m", "mkdocs", "build", "--strict"]
     args += ["--config-file", str(config_file), "--site-dir", str(site_dir)]
     # Its own session, as in build.run_mkdocs: Ctrl-C stops the build, not mkdocs with a traceback.
-    proc = subprocess.run(
-        args, cwd=REPO_ROOT, env=mkdocs_env(project), check=False, start_new_session=True
-    )
+    proc = run_child(args, cwd=REPO_ROOT, env=mkdocs_env(project))
     if proc.returncode != 0:
         raise OfflineBundleError(
             f"mkdocs build --strict -f {config_file.name} failed"

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .context import run_child
 from .pages import GeneratorError
 
 if TYPE_CHECKING:
@@ -84,15 +85,7 @@ def print_pdf(page: Path, dest: Path, epoch: int, chromium: str = CHROMIUM) -> i
         try:
             # Its own session: Ctrl-C reaches the build alone, which stops Chromium
             # and prints one line (as run_mkdocs does).
-            proc = subprocess.run(
-                args,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=TIMEOUT_S,
-                check=False,
-                start_new_session=True,
-            )
+            proc = run_child(args, capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise PdfError(f"Chromium did not print {page} within {TIMEOUT_S} s") from None
         if proc.returncode != 0 or not out.is_file():

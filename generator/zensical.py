@@ -35,14 +35,21 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from .build import build, write_docs
 from .calculator_assets import ASSETS_PATH, PYODIDE_PATH
-from .context import DEFAULT_SOURCE_DATE_EPOCH, REPO_ROOT, BuildContext, Project, Step, log
+from .context import (
+    DEFAULT_SOURCE_DATE_EPOCH,
+    REPO_ROOT,
+    BuildContext,
+    Project,
+    Step,
+    log,
+    run_child,
+)
 from .csp import META_RE, OUR_TEMPLATES, apply_csp, known_inline, sha256_source
 from .downloads import publish_downloads
 from .headers import write_headers
@@ -104,15 +111,7 @@ def run_zensical(ctx: BuildContext) -> None:
     try:
         config.write_text(inherit, encoding="utf-8")
         # Its own session, as run_mkdocs: Ctrl-C stops the build, not Zensical.
-        proc = subprocess.run(
-            args,
-            cwd=CONFIG_FILE.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            start_new_session=True,
-        )
+        proc = run_child(args, cwd=CONFIG_FILE.parent, env=env, capture_output=True, text=True)
     finally:
         config.unlink(missing_ok=True)
     report = TRACEBACK_RE.sub("", proc.stdout + proc.stderr).strip()
