@@ -17,7 +17,6 @@ between builds.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 from pathlib import Path
@@ -107,9 +106,3 @@ def precompress(ctx: BuildContext) -> None:
     site = ctx.stage_dir or ctx.project.site_dir
     files, bytes_in, bytes_br = precompress_dir(site)
     log(f"{files} files precompressed ({bytes_in / 1e6:.1f} MB; brotli {bytes_br / 1e6:.1f} MB)")
-
-
-def decompress(path: Path) -> bytes:
-    """The bytes a browser gets from a precompressed copy (for tests and the bench)."""
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else brotli.decompress(data)

@@ -15,6 +15,17 @@ CASES_FILE = Path(__file__).resolve().parent.parent / "calculator" / "cases.json
 _DATA = json.loads(CASES_FILE.read_text(encoding="utf-8"))
 CASES: list[dict] = _DATA["cases"]
 BAD_INPUT: list[dict] = _DATA["bad_input"]
+# One path to a complete result (vertebroplasty), question by question in the
+# order a reader clicks: the browser tests of history and answering walk it.
+VERTEBROPLASTY_CLICKS: list[tuple[str, str]] = [
+    ("mri", "typical"),
+    ("symptoms", "pain"),
+    ("instability", "no"),
+    ("recurrent", "no"),
+    ("preference", "treatment"),
+    ("fracture", "yes"),
+    ("extension", "intraosseous"),
+]
 # Lists of items a case names by id, in any order.
 ITEM_IDS = {"alternatives": "pathway", "warnings": "id"}
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import spine_hemangioma
+from cases import VERTEBROPLASTY_CLICKS
 from conftest import _LOCAL_ORIGINS, PageProbe, _new_probe
 from playwright.sync_api import expect
 from spine_hemangioma.content import load
@@ -262,17 +263,7 @@ def test_back_button_restores_answers_and_result(calc):
     page = calc.page
     reset(page)
     start = page.evaluate("history.length")
-    steps = [
-        ("mri", "typical"),
-        ("symptoms", "pain"),
-        ("instability", "no"),
-        ("recurrent", "no"),
-        ("preference", "treatment"),
-        ("fracture", "yes"),
-        ("extension", "intraosseous"),
-        ("preference", "conservative"),
-        ("symptoms", "deficit"),
-    ]
+    steps = [*VERTEBROPLASTY_CLICKS, ("preference", "conservative"), ("symptoms", "deficit")]
     root = page.locator("[data-spine-calc]")
     snapshots = []
     for field, value in steps:

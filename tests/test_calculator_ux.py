@@ -40,6 +40,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import spine_hemangioma
+from cases import VERTEBROPLASTY_CLICKS
 from conftest import _LOCAL_ORIGINS, PageProbe, _new_probe
 from playwright.sync_api import expect
 from spine_hemangioma import diagram
@@ -389,15 +390,7 @@ def test_no_diagram_text_under_12px_on_a_phone(layout_pages):
 
 # --- 4. History: one entry per completed result --------------------------------------------
 
-VERTEBROPLASTY = [
-    ("mri", "typical"),
-    ("symptoms", "pain"),
-    ("instability", "no"),
-    ("recurrent", "no"),
-    ("preference", "treatment"),
-    ("fracture", "yes"),
-    ("extension", "intraosseous"),
-]
+VERTEBROPLASTY = VERTEBROPLASTY_CLICKS
 # id, clicks (field, value) or ("key", field, key presses), completed results
 HISTORY = [
     ("one-result", VERTEBROPLASTY, 1),
