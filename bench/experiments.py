@@ -23,6 +23,7 @@ Arms, each one change against `control` unless said otherwise:
     pyc-stdlib-used     the same, but only the modules the calculator imports
     trimmed-stdlib      python_stdlib.zip with only those modules (as source)
     pyc-wheel           the wheel with .pyc instead of .py
+    no-search           the theme's search off on the calculator page
     cached-content      the wheel's content pickled at build time; tomllib and
                         difflib imported only when needed
     snapshot            a memory snapshot taken after `import spine_hemangioma`
@@ -429,6 +430,14 @@ def from_snapshot(loader: str) -> str:
     )
 
 
+def without_search(html: str) -> str:
+    """The theme's search off on the calculator page: with no search form and
+    no search component, mkdocs-material fetches no index and starts no
+    worker (the bound on what deferring search could buy)."""
+    html = patch(html, 'data-md-component="search"', 'data-md-component="search-off"', "page")
+    return patch(html, 'name="search"', 'name="search-off"', "calculator page")
+
+
 @dataclass
 class Arm:
     name: str
@@ -459,6 +468,7 @@ ARMS: dict[str, Callable[[Builds], Overrides]] = {
     "pyc-stdlib-used": lambda b: {STDLIB: b.stdlib_pyc_used},
     "trimmed-stdlib": lambda b: {STDLIB: b.stdlib_trimmed},
     "pyc-wheel": lambda b: b.with_wheel(b.wheel_pyc),
+    "no-search": lambda b: {PAGE: without_search(b.html).encode()},
     "cached-content": lambda b: b.with_wheel(b.wheel_cached_content),
     "snapshot": lambda b: {LOADER: from_snapshot(b.loader).encode(), SNAPSHOT: b.snapshot},
     "preload+pyc-stdlib-used": lambda b: {
@@ -575,13 +585,16 @@ def report(arms: list[Arm], loads: dict[str, list[Load]]) -> str:
 
 
 def run_arms(
-    pw, site: Path, arms: list[Arm], samples: int, network: dict | None
+    pw, site: Path, arms: list[Arm], samples: int, network: dict | None, *, compress: bool = False
 ) -> dict[str, list[Load]]:
     """Untimed warm-up, then `samples` rounds of every arm, order rotating."""
     loads: dict[str, list[Load]] = {arm.name: [] for arm in arms}
     with contextlib.ExitStack() as stack:
         # One server per arm (its own overrides), all up for the whole run.
-        servers = {arm.name: stack.enter_context(serve(site, arm.overrides)) for arm in arms}
+        servers = {
+            arm.name: stack.enter_context(serve(site, arm.overrides, compress=compress))
+            for arm in arms
+        }
         log("warm-up: one untimed load of each arm")
         for arm in arms:
             load_once(pw, *servers[arm.name], arm, network)
@@ -603,6 +616,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RTT_MS,MBIT_S",
         help="throttle the page's requests, e.g. 40,50 (default: local, unthrottled)",
     )
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help="serve gzipped as bench/run.py does (the build's name.gz; overrides at level 6)",
+    )
     args = parser.parse_args(argv)
     network = None
     if args.network:
@@ -623,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
             for arm in arms:
                 sizes = {p: len(b) for p, b in arm.overrides.items()}
                 log(f"arm {arm.name}: {sizes or 'no overrides'}")
-            loads = run_arms(pw, site, arms, args.samples, network)
+            loads = run_arms(pw, site, arms, args.samples, network, compress=args.gzip)
     except BenchError as exc:
         print(f"experiments: error: {exc}", file=sys.stderr)
         return 1

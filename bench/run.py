@@ -178,6 +178,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header(
             "Content-Type", "text/html" if path.endswith("/") else self.guess_type(path)
         )
+        # An override is gzipped now, like a file the build wrote no copy of.
+        if self.server.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
+            key = ("override", path)
+            if key not in self.server.gzip_cache:
+                self.server.gzip_cache[key] = live_gzip(body)
+            body = self.server.gzip_cache[key]
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)

@@ -51,6 +51,16 @@ CHROMIUM_ARGS = [
 MAX_COMBINATIONS = 200_000
 # Origins of the static servers of this session: the only ones pages may reach.
 _LOCAL_ORIGINS: set[str] = set()
+# The names of the runtime files a calculator page requested, one per request
+# (Resource Timing), for the tests that each is downloaded once. pyodide.js and
+# pyodide.asm.mjs are left out: the loader fetches them, then a script element
+# and import() read them again from the HTTP cache.
+RUNTIME_FETCHES_JS = """(() => performance.getEntriesByType("resource")
+  .map((e) => new URL(e.name).pathname.split("/").pop())
+  .filter((n) => /^(runtime\\.json|pyodide-lock\\.json|pyodide\\.asm\\.wasm)$/.test(n)
+    || /^(python_stdlib\\.zip|.+\\.whl)$/.test(n))
+  .sort())()"""
+RUNTIME_FETCHED_ONCE = 5  # runtime.json, the lock file, the wasm, the stdlib, the wheel
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 import spine_hemangioma
 from cases import VERTEBROPLASTY_CLICKS
-from conftest import _LOCAL_ORIGINS, PageProbe, _new_probe
+from conftest import (
+    _LOCAL_ORIGINS,
+    RUNTIME_FETCHED_ONCE,
+    RUNTIME_FETCHES_JS,
+    PageProbe,
+    _new_probe,
+)
 from playwright.sync_api import expect
 from spine_hemangioma.content import load
 
@@ -435,6 +441,21 @@ def test_blocked_wasm_shows_the_failure_at_once(browser_page, site_url):
         if not re.search(r"ERR_FAILED|Failed to fetch|wasm", e)
     ]
     assert unexpected == []
+
+
+@pytest.mark.parametrize("path", [CALC, "embed/"])
+def test_each_runtime_file_is_downloaded_once(browser_page, site_url, path):
+    """One download per file: nothing (a preload hint, a fallback after a
+    failed streaming compile) fetches up to 3.4 MB a second time."""
+    page = browser_page.page
+    page.goto(site_url + path)
+    expect(page.locator("[data-spine-calc]")).to_have_attribute(
+        "data-ready", "true", timeout=READY_MS
+    )
+    fetched = page.evaluate(RUNTIME_FETCHES_JS)
+    assert fetched == sorted(set(fetched)), "downloaded twice"
+    assert len(fetched) == RUNTIME_FETCHED_ONCE, fetched
+    assert browser_page.console_errors == []
 
 
 # --- Guide pages without the calculator ----------------------------------------------

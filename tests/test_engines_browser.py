@@ -32,7 +32,7 @@ from urllib.request import urlopen
 import pytest
 import spine_hemangioma
 from cases import CASES as PUBLIC_CASES
-from conftest import SITE_DIR, _QuietHandler
+from conftest import RUNTIME_FETCHED_ONCE, RUNTIME_FETCHES_JS, SITE_DIR, _QuietHandler
 from engines import Driver, missing, start
 from spine_hemangioma.content import load
 
@@ -301,6 +301,17 @@ def test_search_finds_a_term(driver, bases, mode):
 
 
 # --- The calculator ------------------------------------------------------------------------
+
+
+def test_each_runtime_file_is_downloaded_once(driver, bases):
+    """One download per file in this engine too. (A `<link rel=preload
+    as=fetch>` for each, which Chromium and Firefox hand to loader.js's
+    fetch(), made WebKit download every file twice: README, "Performance".)"""
+    open_calculator(driver, calculator_url("served", bases["served"]))
+    fetched = driver.eval(RUNTIME_FETCHES_JS)
+    assert fetched == sorted(set(fetched)), "downloaded twice"
+    assert len(fetched) == RUNTIME_FETCHED_ONCE, fetched
+    assert_clean(driver, "calculator")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
