@@ -119,7 +119,7 @@ INTERVALS = [
         "wasm instantiateStreaming end",
         "stage package",
     ),
-    ("loadPackage: wheel fetch + install", "stage package", "stage import"),
+    ("wheel: sha256 check + unpackArchive", "stage package", "stage import"),
     ("import spine_hemangioma", "stage import", "stage ready"),
     ("first evaluate_json + render", "stage ready", "result"),
 ]
@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         [("bare loader (profile.html)", "at"), *((k, f"{v:,.0f} ms") for k, v in marks)],
         pieces,
         importtime_rows(prof["importtime"], 15),
+        importtime_rows(prof["bootImporttime"], 15),
     ]
     print("\n\n".join(format_table(t) for t in tables))
     return 0
