@@ -18,19 +18,12 @@ Arms, each one change against `control` unless said otherwise:
                         pyodide.js, .asm.mjs, .asm.wasm, python_stdlib.zip, the
                         lock file and the wheel
     early-start         loader.js and SpineCalc.load() in <head>, not deferred
-    wheel-in-parallel   loadPyodide({packages: [wheel]}): fetched during the boot
-    pyc-stdlib          python_stdlib.zip as .pyc, compiled by this Pyodide
-    pyc-stdlib-used     the same, but only the modules the calculator imports
-    trimmed-stdlib      python_stdlib.zip with only those modules (as source)
     pyc-wheel           the wheel with .pyc instead of .py
     no-search           the theme's search off on the calculator page
-    cached-content      the wheel's content pickled at build time; tomllib and
-                        difflib imported only when needed
     snapshot            a memory snapshot taken after `import spine_hemangioma`
-                        (loadPyodide({_loadSnapshot})), no loadPackage
-    preload+pyc-stdlib-used   two changes together
-    combined-lean       every change but the snapshot (the cached-content
-                        wheel compiled, pyc-stdlib-used)
+                        (loadPyodide({_loadSnapshot})), no wheel to install
+    combined-lean       every change but the snapshot (preload, early-start,
+                        pyc-wheel)
     combined-snapshot   preload + early-start + snapshot
     baseline+<arm>      the baseline page served with an arm's files
 """
@@ -42,12 +35,9 @@ import base64
 import contextlib
 import functools
 import hashlib
-import io
 import json
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -76,12 +66,11 @@ from generator.pyodide_assets import Utf8ZipInfo
 PAGE = "/calculator/"
 LOADER = "/assets/calculator/loader.js"
 PYODIDE = "/pyodide/"
-STDLIB = PYODIDE + "python_stdlib.zip"
 LOCK = PYODIDE + "pyodide-lock.json"
 MANIFEST = PYODIDE + "runtime.json"
 SNAPSHOT = PYODIDE + "snapshot.bin"
 EARLY_START = "/assets/calculator/early-start.js"
-EARLY_START_JS = b'SpineCalc.load({baseUrl: "../pyodide/", timeoutMs: 45000});\n'
+EARLY_START_JS = b'SpineCalc.load({baseUrl: "../pyodide/"});\n'
 PACKAGE = "spine-hemangioma"
 # A page for the build-time tools below: Pyodide loaded, nothing else.
 TOOL_PAGE = "/__tool__/pyodide.html"
@@ -172,20 +161,6 @@ def rewrite(src_path, dst_path, compiled, kept, date):
             out.compress_type = info.compress_type
             dst.writestr(out, data)
 """
-# The stdlib entries of every module imported once the calculator has loaded
-# the wheel the loader's way, imported the package and answered (a complete
-# result and a bad answer, so "did you mean" runs too).
-USED_MODULES_PY = r"""
-import json, sys
-import spine_hemangioma
-spine_hemangioma.evaluate_json('{"mri": "typical", "symptoms": "pain"}')
-spine_hemangioma.evaluate_json('{"mri": "typicl"}')
-prefix = "/lib/python314.zip/"
-json.dumps(sorted(
-    f[len(prefix):] for m in list(sys.modules.values())
-    if (f := getattr(m, "__file__", None) or "").startswith(prefix)
-))
-"""
 
 
 class Builds:
@@ -218,45 +193,9 @@ class Builds:
         return run_tool(self.pw, self.site, script, files=files)["out.zip"]
 
     @functools.cached_property
-    def used_modules(self) -> list[str]:
-        log("listing the stdlib modules the calculator imports")
-        script = f"""
-          await py.loadPackage("{PACKAGE}");
-          const used = py.runPython({json.dumps(USED_MODULES_PY)});
-          await window.__upload("used", new TextEncoder().encode(used));
-        """
-        return json.loads(run_tool(self.pw, self.site, script)["used"])
-
-    def _used_py(self) -> str:
-        return f"\nUSED = set({json.dumps(self.used_modules)})\n"
-
-    @functools.cached_property
-    def stdlib_pyc(self) -> bytes:
-        return self._rewrite(STDLIB, "lambda n: True", "lambda n: True")
-
-    @functools.cached_property
-    def stdlib_pyc_used(self) -> bytes:
-        return self._rewrite(STDLIB, "lambda n: n in USED", "lambda n: True", self._used_py())
-
-    @functools.cached_property
-    def stdlib_trimmed(self) -> bytes:
-        kept = "lambda n: n.endswith('/') or n in USED"
-        return self._rewrite(STDLIB, "lambda n: False", kept, self._used_py())
-
-    @functools.cached_property
     def wheel_pyc(self) -> bytes:
         not_main = "lambda n: not n.endswith('__main__.py')"
         return self._rewrite(PYODIDE + self.wheel_name, not_main, "lambda n: True")
-
-    @functools.cached_property
-    def wheel_cached_content(self) -> bytes:
-        return cached_content_wheel(self.site / PYODIDE[1:] / self.wheel_name, self.work)
-
-    @functools.cached_property
-    def wheel_cached_content_pyc(self) -> bytes:
-        not_main = "lambda n: not n.endswith('__main__.py')"
-        files = {"/__tool__/in.whl": self.wheel_cached_content}
-        return self._rewrite("/__tool__/in.whl", not_main, "lambda n: True", files=files)
 
     @functools.cached_property
     def snapshot(self) -> bytes:
@@ -294,58 +233,6 @@ class Builds:
         lock = json.loads(json.dumps(self.lock))
         lock["packages"][PACKAGE]["sha256"] = hashlib.sha256(wheel).hexdigest()
         return {PYODIDE + self.wheel_name: wheel, LOCK: json.dumps(lock).encode()}
-
-
-def cached_content_wheel(wheel: Path, work: Path) -> bytes:
-    """The wheel with content.load() reading a pickle of the validated content
-    (made here, by CPython, from the wheel's own code), and tomllib and difflib
-    imported only where used (validation, "did you mean")."""
-    unpacked = work / "wheel"
-    with zipfile.ZipFile(wheel) as whl:
-        whl.extractall(unpacked)
-    # The wheel's code, not the editable install's: -S skips site-packages.
-    code = "import pickle, sys; from spine_hemangioma import content; "
-    code += "sys.stdout.buffer.write(pickle.dumps(content.load(), protocol=5))"
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", code],
-        env={"PYTHONPATH": str(unpacked), "PYTHONDONTWRITEBYTECODE": "1"},
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise BenchError(f"pickling the content failed: {proc.stderr.decode()[-300:]}")
-    pkg = unpacked / "spine_hemangioma"
-    content = (pkg / "content.py").read_text(encoding="utf-8")
-    content = patch(content, "import difflib\n", "", "content.py")
-    content = patch(content, "import tomllib\n", "", "content.py")
-    content = re.sub(r"\bdifflib\.", "__import__('difflib').", content)
-    signature = "def _read_toml(path: Path, problems: list[str]) -> dict:\n"
-    content = patch(content, signature, signature + "    import tomllib\n\n", "content.py")
-    content = patch(
-        content,
-        "    return load_from(CONTENT_DIR)\n",
-        '    cached = CONTENT_DIR / "content.pickle"\n'
-        "    if cached.is_file():\n"
-        "        import pickle\n\n"
-        "        return pickle.loads(cached.read_bytes())\n"
-        "    return load_from(CONTENT_DIR)\n",
-        "content.py",
-    )
-    errors = (pkg / "errors.py").read_text(encoding="utf-8")
-    errors = patch(errors, "import difflib\n", "", "errors.py")
-    errors = re.sub(r"\bdifflib\.", "__import__('difflib').", errors)
-    files = {
-        "spine_hemangioma/content.py": content.encode(),
-        "spine_hemangioma/errors.py": errors.encode(),
-        "spine_hemangioma/content/content.pickle": proc.stdout,
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(wheel) as whl, zipfile.ZipFile(out, "w") as dst:
-        for info in whl.infolist():
-            dst.writestr(zip_info(info.filename), files.pop(info.filename, None) or whl.read(info))
-        for name, data in files.items():
-            dst.writestr(zip_info(name), data)
-    return out.getvalue()
 
 
 # --- The arms -------------------------------------------------------------------------
@@ -388,37 +275,27 @@ def with_early_start(html: str) -> str:
     return patch(html, "</head>", start + "</head>", "calculator page")
 
 
-LOADPYODIDE_CALL = """    var pyodide = await window.loadPyodide({
-      indexURL: base,
-      lockFileURL: base + "pyodide-lock.json",
-      packageBaseUrl: base,
-    });
-    progress("package");
-    await loadPackage(pyodide);
+LOADPYODIDE_CALL = """        var pyodide = await window.loadPyodide({
+          indexURL: base,
+          lockFileURL: base + "pyodide-lock.json",
+        });
+        progress("package");
+        installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
 """
 
 
 def with_loader_options(loader: str, options: str, then: str) -> str:
     """The loader's online start with extra loadPyodide options, and `then` in
-    place of loadPackage."""
-    new = f"""    var pyodide = await window.loadPyodide({{
-      indexURL: base,
-      lockFileURL: base + "pyodide-lock.json",
-      packageBaseUrl: base,
-      {options}
-    }});
-    progress("package");
-    {then}
+    place of installing the wheel."""
+    new = f"""        var pyodide = await window.loadPyodide({{
+          indexURL: base,
+          lockFileURL: base + "pyodide-lock.json",
+          {options}
+        }});
+        progress("package");
+        {then}
 """
     return patch(loader, LOADPYODIDE_CALL, new, "loader.js")
-
-
-def wheel_in_parallel(loader: str) -> str:
-    return with_loader_options(
-        loader,
-        f'packages: ["{PACKAGE}"],',
-        f'if (!pyodide.loadedPackages["{PACKAGE}"]) throw new Error("{PACKAGE} not loaded");',
-    )
 
 
 def from_snapshot(loader: str) -> str:
@@ -448,14 +325,12 @@ class Arm:
 
 def lean(b: Builds) -> Overrides:
     """Every change but the snapshot."""
-    files = b.with_wheel(b.wheel_cached_content_pyc)
+    files = b.with_wheel(b.wheel_pyc)
     lock = json.loads(files[LOCK])
     return {
         **files,
         PAGE: with_early_start(with_preload(b.html, lock)).encode(),
         EARLY_START: EARLY_START_JS,
-        LOADER: wheel_in_parallel(b.loader).encode(),
-        STDLIB: b.stdlib_pyc_used,
     }
 
 
@@ -463,18 +338,9 @@ ARMS: dict[str, Callable[[Builds], Overrides]] = {
     "control": lambda b: {},
     "preload": lambda b: {PAGE: with_preload(b.html, b.lock).encode()},
     "early-start": lambda b: {PAGE: with_early_start(b.html).encode(), EARLY_START: EARLY_START_JS},
-    "wheel-in-parallel": lambda b: {LOADER: wheel_in_parallel(b.loader).encode()},
-    "pyc-stdlib": lambda b: {STDLIB: b.stdlib_pyc},
-    "pyc-stdlib-used": lambda b: {STDLIB: b.stdlib_pyc_used},
-    "trimmed-stdlib": lambda b: {STDLIB: b.stdlib_trimmed},
     "pyc-wheel": lambda b: b.with_wheel(b.wheel_pyc),
     "no-search": lambda b: {PAGE: without_search(b.html).encode()},
-    "cached-content": lambda b: b.with_wheel(b.wheel_cached_content),
     "snapshot": lambda b: {LOADER: from_snapshot(b.loader).encode(), SNAPSHOT: b.snapshot},
-    "preload+pyc-stdlib-used": lambda b: {
-        PAGE: with_preload(b.html, b.lock).encode(),
-        STDLIB: b.stdlib_pyc_used,
-    },
     "combined-lean": lean,
     "combined-snapshot": lambda b: {
         PAGE: with_early_start(with_preload(b.html, b.lock, (SNAPSHOT,))).encode(),
@@ -597,7 +463,10 @@ def run_arms(
         }
         log("warm-up: one untimed load of each arm")
         for arm in arms:
-            load_once(pw, *servers[arm.name], arm, network)
+            try:
+                load_once(pw, *servers[arm.name], arm, network)
+            except BenchError as exc:
+                raise BenchError(f"arm {arm.name}: {exc}") from None
         for i in range(samples):
             for arm in arms[i % len(arms) :] + arms[: i % len(arms)]:
                 load = load_once(pw, *servers[arm.name], arm, network)

@@ -340,7 +340,10 @@ def wait_for_time(page, name: str, what: str) -> float:
     here every 100 ms: wait_for_function evaluates a string, which the site's
     Content-Security-Policy (no 'unsafe-eval') forbids."""
     deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
-    read = f"() => [window[{json.dumps(name)}], window.__benchError]"
+    # The calculator's own failure message counts as an error: a change that
+    # breaks the page fails the run at once, saying why.
+    read = f"""() => [window[{json.dumps(name)}], window.__benchError
+      || document.querySelector(".sh-result[data-status=failed]")?.textContent]"""
     while time.monotonic() < deadline:
         done, error = page.evaluate(read)
         if error is not None:

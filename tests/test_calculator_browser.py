@@ -458,6 +458,41 @@ def test_each_runtime_file_is_downloaded_once(browser_page, site_url, path):
     assert browser_page.console_errors == []
 
 
+def test_a_fault_of_the_module_while_answering_is_said_on_the_page(browser_page, site_url):
+    """evaluate_json raising (a defect: bad answers come back as a result with an
+    error) shows a message and the algorithm page's link, not an uncaught error
+    under a stale result; the next answers are evaluated again."""
+    page = open_calculator(browser_page, case_url(site_url, dict(VERTEBROPLASTY_CLICKS)))
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "complete")
+    page.evaluate(
+        """() => SpineCalc.load().then((c) => c.pyodide.runPython(
+          "import spine_hemangioma as s; s._real, s.evaluate = s.evaluate, lambda a: 1 / 0"))"""
+    )
+    choose(page, "extension", "extraosseous")
+    expect(result).to_have_attribute("data-status", "failed")
+    expect(result).to_contain_text(
+        "The calculator could not evaluate these answers (internal error: "
+        "ZeroDivisionError: division by zero)."
+    )
+    expect(result.get_by_role("link", name="Management algorithm page")).to_be_visible()
+    expect(result.get_by_role("button", name="Retry")).to_have_count(0)
+    assert result.get_attribute("data-pathway") == ""
+    assert browser_page.console_errors == []
+    # Repaired, the next change is answered.
+    page.evaluate(
+        "() => SpineCalc.load().then((c) => c.pyodide.runPython("
+        "'import spine_hemangioma as s; s.evaluate = s._real'))"
+    )
+    choose(page, "extension", "intraosseous")
+    expect(result).to_have_attribute("data-status", "complete")
+
+
+def choose(page, field: str, value: str) -> None:
+    fieldset = page.locator(f'[data-spine-calc] fieldset[data-field="{field}"]')
+    fieldset.locator("label").filter(has=page.locator(f'input[value="{value}"]')).click()
+
+
 # --- Guide pages without the calculator ----------------------------------------------
 
 

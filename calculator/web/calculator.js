@@ -207,7 +207,26 @@
       writeUrl(answers, false);
       return;
     }
-    var result = calc.call(answers);
+    var result;
+    try {
+      result = calc.call(answers);
+    } catch (err) {
+      // Not the reader's answers (bad input comes back as a result with an
+      // error; the build runs every combination): a fault of the calculator.
+      // Said on the page, not left as an uncaught error and a stale result.
+      writeUrl(answers, false);
+      lastResult = null;
+      updateBar(null);
+      showPathDiagram({});
+      highlight([]);
+      ["pathway", "urgency", "warnings"].forEach(function (k) { resultEl.dataset[k] = ""; });
+      var copyArea = root.querySelector(".sh-copy-area");
+      if (copyArea) copyArea.remove();
+      var lines = String((err && err.message) || err).trim().split("\n");
+      failed("The calculator could not evaluate these answers (internal error: " +
+        lines[lines.length - 1] + ").", null);
+      return;
+    }
     var complete = !result.error && result.status === "complete";
     var wasComplete = !!(lastResult && lastResult.status === "complete" && !lastResult.error);
     var moved = changed !== null && entry.complete && changed !== entry.field;
