@@ -311,7 +311,8 @@ def without_search(html: str) -> str:
     """The theme's search off on the calculator page: with no search form and
     no search component, mkdocs-material fetches no index and starts no
     worker (the bound on what deferring search could buy)."""
-    html = patch(html, 'data-md-component="search"', 'data-md-component="search-off"', "page")
+    off = 'data-md-component="search-off"'
+    html = patch(html, 'data-md-component="search"', off, "calculator page")
     return patch(html, 'name="search"', 'name="search-off"', "calculator page")
 
 
@@ -324,7 +325,7 @@ class Arm:
 
 
 def lean(b: Builds) -> Overrides:
-    """Every change but the snapshot."""
+    """Preload, early start and the .pyc wheel together (the snapshot apart)."""
     files = b.with_wheel(b.wheel_pyc)
     lock = json.loads(files[LOCK])
     return {

@@ -80,11 +80,11 @@ def first_line_only(code):
 # Frozen modules (os, io, codecs, site, importlib._bootstrap, ...) are in the
 # wasm binary and always load from there (FrozenImporter comes first on
 # sys.meta_path), though their __file__ names the zip: a copy in the zip is
-# never read (-64 kB brotli).
+# never read.
 used = {
     f[len(STDLIB) + 1:] for m in list(sys.modules.values())
     if (f := getattr(m, "__file__", None) or "").startswith(STDLIB + "/")
-    and getattr(m.__spec__, "origin", None) != "frozen"
+    and getattr(getattr(m, "__spec__", None), "origin", None) != "frozen"
 }
 # Loaded by Pyodide's start, but only behind "try: import ... except
 # ImportError" (asyncio for ssl; shutil and zipfile for bz2, lzma, zstd): left

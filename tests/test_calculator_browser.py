@@ -192,6 +192,12 @@ def open_calculator(probe: PageProbe, url: str):
     return probe.page
 
 
+def choose(page, field: str, value: str) -> None:
+    """Click the label of one answer of one question."""
+    fieldset = page.locator(f'[data-spine-calc] fieldset[data-field="{field}"]')
+    fieldset.locator("label").filter(has=page.locator(f'input[value="{value}"]')).click()
+
+
 def click_answers(page, answers: dict) -> dict:
     """Answer question by question, clicking the label of each visible question
     that the case answers, in the form's order; returns what was clicked."""
@@ -460,11 +466,14 @@ def test_each_runtime_file_is_downloaded_once(browser_page, site_url, path):
 
 def test_a_fault_of_the_module_while_answering_is_said_on_the_page(browser_page, site_url):
     """evaluate_json raising (a defect: bad answers come back as a result with an
-    error) shows a message and the algorithm page's link, not an uncaught error
-    under a stale result; the next answers are evaluated again."""
+    error) shows a message and the algorithm page's link in place of the
+    result, not an uncaught error under a stale one; history and the form
+    stay as for any change, and the next change is evaluated again."""
     page = open_calculator(browser_page, case_url(site_url, dict(VERTEBROPLASTY_CLICKS)))
     result = page.locator(".sh-result")
     expect(result).to_have_attribute("data-status", "complete")
+    complete_url = page.url  # as the page wrote it (its own order of the answers)
+    before = page.evaluate("history.length")
     page.evaluate(
         """() => SpineCalc.load().then((c) => c.pyodide.runPython(
           "import spine_hemangioma as s; s._real, s.evaluate = s.evaluate, lambda a: 1 / 0"))"""
@@ -477,20 +486,26 @@ def test_a_fault_of_the_module_while_answering_is_said_on_the_page(browser_page,
     )
     expect(result.get_by_role("link", name="Management algorithm page")).to_be_visible()
     expect(result.get_by_role("button", name="Retry")).to_have_count(0)
-    assert result.get_attribute("data-pathway") == ""
+    for key in ("pathway", "urgency", "warnings", "gaps"):
+        assert result.get_attribute(f"data-{key}") == "", key
+    root = page.locator("[data-spine-calc]")
+    assert root.locator("fieldset:not([data-use=''])").count() == 0
+    assert root.locator(".sh-use").count() == 0
+    assert "extension=extraosseous" in page.url
+    # The complete result's entry is kept, as for any change to another question.
+    assert page.evaluate("history.length") == before + 1
     assert browser_page.console_errors == []
-    # Repaired, the next change is answered.
+    # Repaired, the next change is answered, and Back finds the complete result.
     page.evaluate(
         "() => SpineCalc.load().then((c) => c.pyodide.runPython("
         "'import spine_hemangioma as s; s.evaluate = s._real'))"
     )
     choose(page, "extension", "intraosseous")
     expect(result).to_have_attribute("data-status", "complete")
-
-
-def choose(page, field: str, value: str) -> None:
-    fieldset = page.locator(f'[data-spine-calc] fieldset[data-field="{field}"]')
-    fieldset.locator("label").filter(has=page.locator(f'input[value="{value}"]')).click()
+    expect(page.locator(".sh-status")).to_have_text("Calculator ready.")
+    page.go_back()
+    expect(page).to_have_url(complete_url)
+    expect(result).to_have_attribute("data-status", "complete")
 
 
 # --- Guide pages without the calculator ----------------------------------------------

@@ -62,6 +62,7 @@
   }
   var referencesUrl = pageLink("references");
   var lastResult = null;
+  var faulted = false; // the last evaluation raised (update)
   // What the current history entry holds: a complete result or not, and the
   // question whose change made it (null: loaded from the URL).
   var entry = { complete: false, field: null };
@@ -207,29 +208,28 @@
       writeUrl(answers, false);
       return;
     }
+    var moved = changed !== null && entry.complete && changed !== entry.field;
     var result;
     try {
       result = calc.call(answers);
     } catch (err) {
       // Not the reader's answers (bad input comes back as a result with an
       // error; the build runs every combination): a fault of the calculator.
-      // Said on the page, not left as an uncaught error and a stale result.
-      writeUrl(answers, false);
-      lastResult = null;
-      updateBar(null);
-      showPathDiagram({});
-      highlight([]);
-      ["pathway", "urgency", "warnings"].forEach(function (k) { resultEl.dataset[k] = ""; });
-      var copyArea = root.querySelector(".sh-copy-area");
-      if (copyArea) copyArea.remove();
+      // Said on the page, not left as an uncaught error under a stale result.
+      writeUrl(answers, moved);
+      entry = { complete: false, field: changed === null ? entry.field : changed };
+      showFields(shownFields(null, answers), null);
+      clearResult(null);
+      faulted = true;
       var lines = String((err && err.message) || err).trim().split("\n");
       failed("The calculator could not evaluate these answers (internal error: " +
         lines[lines.length - 1] + ").", null);
       return;
     }
+    if (faulted) statusEl.textContent = "Calculator ready.";
+    faulted = false;
     var complete = !result.error && result.status === "complete";
     var wasComplete = !!(lastResult && lastResult.status === "complete" && !lastResult.error);
-    var moved = changed !== null && entry.complete && changed !== entry.field;
     writeUrl(answers, moved);
     entry = changed === null ? { complete: complete, field: entry.field } : { complete: complete, field: changed };
     showFields(shownFields(result, answers), result);
@@ -381,20 +381,27 @@
     return (items || []).map(function (x) { return x.id; }).sort().join(" ");
   }
 
-  function render(result) {
+  // What shows a result, set for `result`, or cleared (null: no result).
+  function clearResult(result) {
+    var none = { error: "none", path: [] };
+    var r = result || none;
     lastResult = result;
     resultEl.replaceChildren();
     var copyArea = root.querySelector(".sh-copy-area");
     if (copyArea) copyArea.remove();
-    showPathDiagram(result);
-    highlight(result.path || []);
+    showPathDiagram(r);
+    highlight(r.path || []);
     updateBar(result);
-    var complete = !result.error && result.status === "complete";
-    resultEl.dataset.status = result.error ? "error" : result.status;
-    resultEl.dataset.pathway = (!result.error && result.pathway) || "";
-    resultEl.dataset.urgency = (!result.error && result.urgency) || "";
-    resultEl.dataset.warnings = complete ? ids(result.warnings) : "";
-    resultEl.dataset.gaps = complete ? ids(result.gaps) : "";
+    var complete = !r.error && r.status === "complete";
+    resultEl.dataset.status = r.error ? "error" : r.status;
+    resultEl.dataset.pathway = (!r.error && r.pathway) || "";
+    resultEl.dataset.urgency = (!r.error && r.urgency) || "";
+    resultEl.dataset.warnings = complete ? ids(r.warnings) : "";
+    resultEl.dataset.gaps = complete ? ids(r.gaps) : "";
+  }
+
+  function render(result) {
+    clearResult(result);
     if (result.error) {
       resultEl.appendChild(el("p", "sh-error", result.error));
       return;
