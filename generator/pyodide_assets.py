@@ -39,12 +39,15 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+
+# DEFAULT_SOURCE_DATE_EPOCH: a manual run without SOURCE_DATE_EPOCH still gives
+# the same wheel bytes, hence the same sha256 in the lock file.
+from generator.context import DEFAULT_SOURCE_DATE_EPOCH, run_child
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CALCULATOR_DIR = REPO_ROOT / "calculator"
@@ -63,10 +66,6 @@ RUNTIME_MANIFEST = "runtime.json"
 OFFLINE_BINARY = ("pyodide.asm.wasm", "python_stdlib.zip")
 OFFLINE_TEXT = ("pyodide.asm.mjs",)
 
-# Same value as the Makefile's: a manual run without it still gives the same
-# wheel bytes, hence the same sha256 in the lock file.
-DEFAULT_SOURCE_DATE_EPOCH = "1765065600"
-
 
 class PyodideAssetsError(Exception):
     """A build step failed; the message is one line meant for the user."""
@@ -81,7 +80,10 @@ def _run(args: list[str], what: str, cwd: Path) -> None:
     env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     try:
-        proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+        # Its own session, SIGINT held while it starts (generator.context): a
+        # Ctrl-C landing in Popen() would otherwise leave pypa/build or node
+        # running, writing to the build's stderr after it said "interrupted".
+        proc = run_child(args, cwd=cwd, env=env, capture_output=True, text=True)
     except OSError as exc:
         raise PyodideAssetsError(f"{what} could not start: {exc}") from None
     if proc.returncode != 0:

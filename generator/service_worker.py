@@ -28,7 +28,6 @@ import json
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from .context import run_child
 from .pages import GeneratorError
 
 if TYPE_CHECKING:
@@ -173,12 +173,7 @@ def link_pages(site_dir: Path) -> int:
 def generate_sw(site_dir: Path) -> dict:
     """Run Workbox's generateSW on site_dir; returns {"count", "size"} of the precache."""
     try:
-        proc = subprocess.run(
-            ["node", str(GENERATE_SW), str(site_dir)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        proc = run_child(["node", str(GENERATE_SW), str(site_dir)], capture_output=True, text=True)
     except OSError as exc:
         raise ServiceWorkerError(f"node could not start: {exc}") from None
     if proc.returncode != 0:
