@@ -25,6 +25,7 @@ import http.server
 import itertools
 import math
 import os
+import signal
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -51,6 +52,15 @@ CHROMIUM_ARGS = [
 MAX_COMBINATIONS = 200_000
 # Origins of the static servers of this session: the only ones pages may reach.
 _LOCAL_ORIGINS: set[str] = set()
+
+# A suite started in the background of a non-interactive shell (`cmd &`, as
+# some CI runners and wrapper scripts do) gets SIGINT ignored (POSIX), and an
+# ignored signal stays ignored across exec: the builds these tests interrupt
+# with Ctrl-C (test_atomic_build, test_run_child) would never see it. A
+# terminal's Ctrl-C is what they stand for, so the suite starts from the
+# default, as a process started from a terminal does.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # The names of the runtime files a calculator page requested, one per request
 # (Resource Timing), for the tests that each is downloaded once. pyodide.js and
 # pyodide.asm.mjs are left out: the loader fetches them, then a script element
