@@ -80,9 +80,7 @@ def _run(args: list[str], what: str, cwd: Path) -> None:
     env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     try:
-        # Its own session, SIGINT held while it starts (generator.context): a
-        # Ctrl-C landing in Popen() would otherwise leave pypa/build or node
-        # running, writing to the build's stderr after it said "interrupted".
+        # As the build's other children (run_child): Ctrl-C stops it with the build.
         proc = run_child(args, cwd=cwd, env=env, capture_output=True, text=True)
     except OSError as exc:
         raise PyodideAssetsError(f"{what} could not start: {exc}") from None
