@@ -129,7 +129,11 @@ READY = "!!document.querySelector('[data-spine-calc][data-ready=true]')"
 #   its cache, and Firefox copies each body into the page's request; a copy
 #   cut off by the navigation is logged as "A ServiceWorker intercepted the
 #   request and encountered an unexpected error" (6 of 10 controlled
-#   calculator pages left 0.3 s after their load event; 0 of 10 left ready).
+#   calculator pages left 0.3 s after their load event; 0 of 10 left ready);
+# - WebKit: a page left while it fetches sw.js (the registration, or on a later
+#   page its update check) logs "Cannot load sw.js due to access control
+#   checks"; served pages say in <html data-service-worker> when that is done
+#   (generator/sw/register.js).
 SETTLED = """(() => {
   const meta = document.querySelector(".md-search-result__meta");
   const config = JSON.parse(document.getElementById("__config").textContent);
@@ -137,7 +141,10 @@ SETTLED = """(() => {
     || meta.textContent.trim() === config.translations["search.result.placeholder"];
   const calc = document.querySelector("[data-spine-calc]");
   const status = calc && calc.querySelector(".sh-result").dataset.status;
-  return indexRead && (!calc || calc.dataset.ready === "true" || status === "failed");
+  const worker = document.documentElement.dataset.serviceWorker;
+  const swDone = location.protocol === "file:"
+    || ["registered", "failed", "skipped"].includes(worker);
+  return indexRead && swDone && (!calc || calc.dataset.ready === "true" || status === "failed");
 })()"""
 STATE = """(() => {
   const root = document.querySelector("[data-spine-calc]");

@@ -152,8 +152,10 @@ def test_background_fetch_only_when_not_saving_data(sw_context, server, connecti
     if fetches:
         wait_controlled(page)
         assert "/pyodide/pyodide.asm.wasm" in server.paths(since=loaded)
+        expect(page.locator("html")).to_have_attribute("data-service-worker", "registered")
     else:
         page.wait_for_timeout(SETTLE_MS)
+        expect(page.locator("html")).to_have_attribute("data-service-worker", "skipped")
         assert page.evaluate("navigator.serviceWorker.getRegistration()") is None
         assert not [p for p in server.paths() if p.startswith("/pyodide/") or p == "/sw.js"]
 

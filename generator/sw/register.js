@@ -6,18 +6,44 @@
 // site works for them as before, online. Never from file:// (the offline
 // bundle has no service worker) nor on `make serve` (this script is added
 // to the built site only).
+//
+// The page's <html data-service-worker> says where that stands: "waiting"
+// (for load, idle and the calculator), "registering" (sw.js is being fetched,
+// also on later pages, where register() checks for an update), then
+// "registered", "failed" or "skipped". A page left while "registering" cuts
+// that fetch off, which WebKit logs as an error ("Cannot load sw.js due to
+// access control checks"); the browser tests wait for it as for any read a
+// page has under way.
 (function () {
   "use strict";
 
-  if (!("serviceWorker" in navigator) || !/^https?:$/.test(location.protocol)) return;
+  var html = document.documentElement;
+  function state(name) {
+    html.dataset.serviceWorker = name;
+  }
+
   var connection = navigator.connection;
-  if (connection && (connection.saveData || /2g$/.test(connection.effectiveType || ""))) return;
+  if (
+    !("serviceWorker" in navigator) ||
+    !/^https?:$/.test(location.protocol) ||
+    (connection && (connection.saveData || /2g$/.test(connection.effectiveType || "")))
+  ) {
+    return state("skipped");
+  }
+  state("waiting");
   var swUrl = new URL("../sw.js", document.currentScript.src).href;
 
   function register() {
-    navigator.serviceWorker.register(swUrl).catch(function () {
-      // No service worker (private mode, blocked by policy): the site works online.
-    });
+    state("registering");
+    navigator.serviceWorker.register(swUrl).then(
+      function () {
+        state("registered");
+      },
+      function () {
+        // No service worker (private mode, blocked by policy): the site works online.
+        state("failed");
+      },
+    );
   }
 
   function whenIdle(fn) {
