@@ -131,6 +131,7 @@ class CalculatorContext(TypedDict):
     notice: object
     widget: str
     links: dict[str, str]
+    loader: dict[str, str]  # {"src", "pyodide"}: the head's loader.js (generator/theme)
     scripts: list[str]
     styles: list[str]
 
@@ -157,10 +158,11 @@ def _calculator_context(
     The embed shows the path's diagram only, and opens its links in a new tab."""
     pathways = site.content.algorithm.pathways
     paths = {p.id: site.diagram.path_svg(p.id) for p in pathways} if site.diagram else None
+    pyodide = pm.link("pyodide/").rstrip("/") + "/"
     widget = widget_html(
         site.content,
         disclaimer=disclaimer(site.guide.source),
-        pyodide=pm.link("pyodide/").rstrip("/") + "/",
+        pyodide=pyodide,
         diagram_svg=site.diagram.algorithm_svg() if site.diagram and not embed else None,
         path_svgs=paths,
         extra_params=extra_params,
@@ -170,7 +172,8 @@ def _calculator_context(
         **site.base(pm, nav_title, title),
         widget=widget,
         links=_links(pm),
-        scripts=[pm.link(f"assets/calculator/{n}") for n in ("loader.js", "calculator.js")],
+        loader={"src": pm.link("assets/calculator/loader.js"), "pyodide": pyodide},
+        scripts=[pm.link("assets/calculator/calculator.js")],
         styles=[pm.link("assets/calculator/calculator.css")],
     )
 

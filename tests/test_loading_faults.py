@@ -171,3 +171,95 @@ def test_progress_bar_counts_bytes_of_the_total(browser_page, site_url):
     )
     expect(bar).to_be_hidden()
     assert wheel_name() in manifest
+
+
+def hold(page, pattern: str) -> list:
+    """Requests matching `pattern` wait, held in the list returned, until continued."""
+    held: list = []
+    page.route(pattern, lambda route: held.append(route))  # noqa: PLW0108 (Playwright wraps the handler: a builtin cannot be)
+    return held
+
+
+def release(page, pattern: str, held: list) -> None:
+    for route in held:
+        route.continue_()
+    page.unroute(pattern)
+
+
+def until(page, condition, what: str, timeout_ms: int = 20_000) -> None:
+    """Wait (letting the page's events run) until `condition()` holds."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_ms} ms"
+        page.wait_for_timeout(50)
+
+
+def test_the_head_starts_the_load_before_calculator_js_asks(browser_page, site_url):
+    page = browser_page.page
+    wasm = []
+    page.on("request", lambda r: wasm.append(r.url) if r.url.endswith(".asm.wasm") else None)
+    held = hold(page, "**/calculator.js")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.SpineCalc")
+    until(page, lambda: wasm, "the wasm requested while calculator.js is held")
+    until(page, lambda: held, "calculator.js requested")
+    release(page, "**/calculator.js", held)
+    expect_result(page)
+    assert len(wasm) == 1, "calculator.js started a second load"
+
+
+def test_a_fault_before_anyone_asked_is_reported_and_retry_recovers(browser_page, site_url):
+    """The head's load fails (a damaged wheel) while calculator.js and
+    pyodide.asm.mjs are still on their way: calculator.js reports that failure
+    when it comes, and the failed load, going on once the module arrives, must
+    leave nothing behind that the Retry trips on (it once left its fetch shim
+    on window.fetch, and the Retry waited for ever)."""
+    page = browser_page.page
+    state = fault_route(page, "**/*.whl", "tamper")
+    scripts = hold(page, "**/calculator.js")
+    module = hold(page, "**/pyodide.asm.mjs")
+    page.goto(site_url + CALC, wait_until="commit")
+    until(page, lambda: state["hits"], "the wheel requested")
+    page.wait_for_timeout(500)  # the damaged wheel read and its sha256 checked
+    release(page, "**/calculator.js", scripts)
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    release(page, "**/pyodide.asm.mjs", module)
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some((e) => e.name.endsWith('pyodide.asm.mjs') && e.responseEnd > 0)"
+    )
+    page.wait_for_timeout(500)  # the failed load has gone on as far as it goes
+    state["clear"]()
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+
+
+def test_a_wheel_damaged_while_python_starts_leaves_that_python_to_the_retry(
+    browser_page, site_url
+):
+    """The wheel fails its sha256 while Pyodide, which has its own files, is
+    starting: that Python finishes starting and the Retry takes it over (two
+    starting at once in one page never finished here)."""
+    page = browser_page.page
+    page.add_init_script(
+        "window.__starts = 0;"
+        "const real = WebAssembly.instantiateStreaming;"
+        "WebAssembly.instantiateStreaming = function () {"
+        "  window.__starts++; return real.apply(this, arguments); };"
+    )
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    for route in wheels:
+        body = bytearray(route.fetch().body())
+        body[-1] ^= 0xFF
+        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__starts") == 1, "the Retry started a second Python"
