@@ -9,8 +9,9 @@
 //   runtime is then fetched and compiled while the theme's scripts run, and
 //   the first load() call, calculator.js's, takes that load over (its
 //   callbacks hear the stage and bytes so far), whether it is still under
-//   way or has already failed. Measured: the first result about 0.2 s sooner
-//   on a local server (bench/experiments.py, arm early-start).
+//   way or has already failed. Measured: the first result about 0.16 s
+//   sooner on a local server than with the loader deferred beside
+//   calculator.js (bench/experiments.py, arm deferred-loader; README).
 //
 //   onProgress(stage)          "runtime", "package", "import", "ready"
 //                              (from file:// "payload" first)
@@ -271,9 +272,10 @@
         await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
           return dl.get(name, manifest[name].sha256).then(function (r) { return r.arrayBuffer(); });
         }));
-        // A fault meanwhile (the wheel is small and often arrives first) has
-        // rejected the load and run `finally`: a shim set now would stay on
-        // window.fetch, and the Retry's fetches would go through it.
+        // After a fault the load is rejected and `finally` has run: a shim set
+        // now would stay on window.fetch, under the Retry's fetches. (A fault
+        // before the scripts' reads end leaves them unsettled; this is for
+        // one landing between their end and here.)
         if (dl.error) throw dl.error;
         window.fetch = shim;
         if (!window.loadPyodide) await loadScript(base + "pyodide.js");
