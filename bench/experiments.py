@@ -17,15 +17,14 @@ Arms, each one change against `control` unless said otherwise:
     preload             <link rel=preload/modulepreload> in the page's head for
                         pyodide.js, .asm.mjs, .asm.wasm, python_stdlib.zip, the
                         lock file and the wheel
-    deferred-loader     loader.js deferred beside calculator.js, as before it
-                        moved to the head: the load starts when calculator.js
-                        asks (the bound on what the head start buys)
+    early-start         loader.js and SpineCalc.load() in <head>, not deferred
     pyc-wheel           the wheel with .pyc instead of .py
     no-search           the theme's search off on the calculator page
     snapshot            a memory snapshot taken after `import spine_hemangioma`
                         (loadPyodide({_loadSnapshot})), no wheel to install
-    combined-lean       every change but the snapshot (preload, pyc-wheel)
-    combined-snapshot   preload + snapshot
+    combined-lean       every change but the snapshot (preload, early-start,
+                        pyc-wheel)
+    combined-snapshot   preload + early-start + snapshot
     baseline+<arm>      the baseline page served with an arm's files
 """
 
@@ -70,6 +69,8 @@ PYODIDE = "/pyodide/"
 LOCK = PYODIDE + "pyodide-lock.json"
 MANIFEST = PYODIDE + "runtime.json"
 SNAPSHOT = PYODIDE + "snapshot.bin"
+EARLY_START = "/assets/calculator/early-start.js"
+EARLY_START_JS = b'SpineCalc.load({baseUrl: "../pyodide/"});\n'
 PACKAGE = "spine-hemangioma"
 # A page for the build-time tools below: Pyodide loaded, nothing else.
 TOOL_PAGE = "/__tool__/pyodide.html"
@@ -261,22 +262,23 @@ def with_preload(html: str, lock: dict, extra: tuple[str, ...] = ()) -> str:
     return patch(html, "<head>", "<head>\n" + preload_links(lock, extra), "calculator page")
 
 
-def with_deferred_loader(html: str) -> str:
-    """The loader as before it moved to the head: deferred, beside
-    calculator.js, so the load starts when calculator.js asks."""
-    head = '<script src="../assets/calculator/loader.js" data-pyodide="../pyodide/"></script>'
-    html = patch(html, head, "", "calculator page")
-    calc = '<script src="../assets/calculator/calculator.js" defer></script>'
-    old = '<script src="../assets/calculator/loader.js" defer></script>'
-    return patch(html, calc, old + "\n" + calc, "calculator page")
+def with_early_start(html: str) -> str:
+    """Start loading Python from the head: the loader runs and SpineCalc.load()
+    is called before the body is parsed; calculator.js later gets the same
+    promise (load() returns the pending one). A script file, not inline: the
+    page's CSP allows no inline script it does not list."""
+    html = patch(html, '<script src="../assets/calculator/loader.js" defer></script>', "", "page")
+    start = (
+        '<script src="../assets/calculator/loader.js"></script>\n'
+        f'<script src="..{EARLY_START}"></script>\n'
+    )
+    return patch(html, "</head>", start + "</head>", "calculator page")
 
 
-LOADPYODIDE_CALL = """        booting = spare || window.loadPyodide({
+LOADPYODIDE_CALL = """        var pyodide = await window.loadPyodide({
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
         });
-        spare = null;
-        var pyodide = await booting;
         progress("package");
         installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
 """
@@ -285,13 +287,11 @@ LOADPYODIDE_CALL = """        booting = spare || window.loadPyodide({
 def with_loader_options(loader: str, options: str, then: str) -> str:
     """The loader's online start with extra loadPyodide options, and `then` in
     place of installing the wheel."""
-    new = f"""        booting = spare || window.loadPyodide({{
+    new = f"""        var pyodide = await window.loadPyodide({{
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
           {options}
         }});
-        spare = null;
-        var pyodide = await booting;
         progress("package");
         {then}
 """
@@ -325,25 +325,27 @@ class Arm:
 
 
 def lean(b: Builds) -> Overrides:
-    """Preload and the .pyc wheel together (the snapshot apart)."""
+    """Preload, early start and the .pyc wheel together (the snapshot apart)."""
     files = b.with_wheel(b.wheel_pyc)
     lock = json.loads(files[LOCK])
     return {
         **files,
-        PAGE: with_preload(b.html, lock).encode(),
+        PAGE: with_early_start(with_preload(b.html, lock)).encode(),
+        EARLY_START: EARLY_START_JS,
     }
 
 
 ARMS: dict[str, Callable[[Builds], Overrides]] = {
     "control": lambda b: {},
     "preload": lambda b: {PAGE: with_preload(b.html, b.lock).encode()},
-    "deferred-loader": lambda b: {PAGE: with_deferred_loader(b.html).encode()},
+    "early-start": lambda b: {PAGE: with_early_start(b.html).encode(), EARLY_START: EARLY_START_JS},
     "pyc-wheel": lambda b: b.with_wheel(b.wheel_pyc),
     "no-search": lambda b: {PAGE: without_search(b.html).encode()},
     "snapshot": lambda b: {LOADER: from_snapshot(b.loader).encode(), SNAPSHOT: b.snapshot},
     "combined-lean": lean,
     "combined-snapshot": lambda b: {
-        PAGE: with_preload(b.html, b.lock, (SNAPSHOT,)).encode(),
+        PAGE: with_early_start(with_preload(b.html, b.lock, (SNAPSHOT,))).encode(),
+        EARLY_START: EARLY_START_JS,
         LOADER: from_snapshot(b.loader).encode(),
         SNAPSHOT: b.snapshot,
     },

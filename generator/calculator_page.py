@@ -131,7 +131,6 @@ class CalculatorContext(TypedDict):
     notice: object
     widget: str
     links: dict[str, str]
-    loader: dict[str, str]  # {"src", "pyodide"}: the head's loader.js (generator/theme)
     scripts: list[str]
     styles: list[str]
 
@@ -158,11 +157,10 @@ def _calculator_context(
     The embed shows the path's diagram only, and opens its links in a new tab."""
     pathways = site.content.algorithm.pathways
     paths = {p.id: site.diagram.path_svg(p.id) for p in pathways} if site.diagram else None
-    pyodide = pm.link("pyodide/").rstrip("/") + "/"
     widget = widget_html(
         site.content,
         disclaimer=disclaimer(site.guide.source),
-        pyodide=pyodide,
+        pyodide=pm.link("pyodide/").rstrip("/") + "/",
         diagram_svg=site.diagram.algorithm_svg() if site.diagram and not embed else None,
         path_svgs=paths,
         extra_params=extra_params,
@@ -172,8 +170,7 @@ def _calculator_context(
         **site.base(pm, nav_title, title),
         widget=widget,
         links=_links(pm),
-        loader={"src": pm.link("assets/calculator/loader.js"), "pyodide": pyodide},
-        scripts=[pm.link("assets/calculator/calculator.js")],
+        scripts=[pm.link(f"assets/calculator/{n}") for n in ("loader.js", "calculator.js")],
         styles=[pm.link("assets/calculator/calculator.css")],
     )
 

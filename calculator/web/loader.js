@@ -4,15 +4,6 @@
 //   SpineCalc.load({baseUrl: "../pyodide/", onProgress, onBytes, stallMs})
 //     .then((calc) => calc.call({question_id: "value", ...}))  // -> result object
 //
-//   <script src="loader.js" data-pyodide="../pyodide/"> in the page's <head>
-//   starts the load at once (over http(s)), before the page has parsed: the
-//   runtime is then fetched and compiled while the theme's scripts run, and
-//   the first load() call, calculator.js's, takes that load over (its
-//   callbacks hear the stage and bytes so far), whether it is still under
-//   way or has already failed. Measured: the first result about 0.16 s
-//   sooner on a local server than with the loader deferred beside
-//   calculator.js (bench/experiments.py, arm deferred-loader; README).
-//
 //   onProgress(stage)          "runtime", "package", "import", "ready"
 //                              (from file:// "payload" first)
 //   onBytes(received, total)   bytes of the runtime downloaded so far
@@ -48,9 +39,6 @@
   // and is short enough that a dead link is reported while the reader waits.
   var DEFAULT_STALL_MS = 20000;
   var pending = null; // one runtime per page: loading it twice costs ~10 MB
-  var claimed = true; // false while `pending` is the head's start, no caller holding it
-  var listeners = []; // the callers' {onProgress, onBytes}
-  var heard = { stage: null, bytes: null }; // the last of each, for a caller who comes late
 
   function loadError(kind, message, cause) {
     var err = new Error(message, cause ? { cause: cause } : undefined);
@@ -147,7 +135,7 @@
       last = Date.now();
       if (!self.expected[name]) return; // runtime.json itself is not in the total
       received += n;
-      if (self.total) opts.onBytes(Math.min(received, self.total), self.total);
+      if (opts.onBytes && self.total) opts.onBytes(Math.min(received, self.total), self.total);
     }
 
     // fetch(base + name) -> Response whose body is read at once (so a file
@@ -166,7 +154,6 @@
       };
       var broke = function (err) {
         done();
-        if (!err.file) err.file = name;
         self.fault(err);
         return never;
       };
@@ -224,16 +211,8 @@
     return out;
   }
 
-  // A Python that was still starting when its load failed for the wheel
-  // alone: it has its files and finishes starting, so the Retry takes it over
-  // rather than start a second one beside it (two starting at once in one
-  // page never finished here).
-  var spare = null;
-
   async function startOnline(base, progress, opts) {
     var realFetch = window.fetch;
-    var booting = null;
-    var wheelName = null;
     var dl = new Downloads(base, opts, realFetch.bind(window));
     var handOver = {}; // name -> Response promise, given to Pyodide's first fetch of it
     function shim(input, init) {
@@ -261,7 +240,7 @@
         dl.total = names.reduce(function (n, k) { return n + manifest[k].bytes; }, 0);
         // Pyodide's own files, in flight while the scripts load; the wheel,
         // which this script installs itself, too.
-        wheelName = names.filter(function (n) { return /\.whl$/.test(n); })[0];
+        var wheelName = names.filter(function (n) { return /\.whl$/.test(n); })[0];
         if (!wheelName) throw fail("damaged", MANIFEST);
         names.forEach(function (name) {
           if (name === "pyodide.js" || name === "pyodide.asm.mjs") return;
@@ -272,29 +251,18 @@
         await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
           return dl.get(name, manifest[name].sha256).then(function (r) { return r.arrayBuffer(); });
         }));
-        // After a fault the load is rejected and `finally` has run: a shim set
-        // now would stay on window.fetch, under the Retry's fetches. (A fault
-        // before the scripts' reads end leaves them unsettled; this is for
-        // one landing between their end and here.)
-        if (dl.error) throw dl.error;
         window.fetch = shim;
         if (!window.loadPyodide) await loadScript(base + "pyodide.js");
-        if (dl.error) throw dl.error; // no second Python starting behind the Retry's
-        booting = spare || window.loadPyodide({
+        var pyodide = await window.loadPyodide({
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
         });
-        spare = null;
-        var pyodide = await booting;
         progress("package");
         installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
         return pyodide;
       })();
       work.catch(function () {}); // a fault may reject the race first
       return await Promise.race([work, dl.failed]);
-    } catch (err) {
-      if (booting && err && err.file === wheelName) spare = booting;
-      throw err;
     } finally {
       dl.stop();
       if (window.fetch === shim) window.fetch = realFetch;
@@ -421,81 +389,29 @@
     };
   }
 
-  function listen(opts) {
-    if (listeners.indexOf(opts) >= 0) return; // the same caller asking again
-    listeners.push(opts);
-    if (heard.stage && opts.onProgress) opts.onProgress(heard.stage);
-    if (heard.bytes && opts.onBytes) opts.onBytes(heard.bytes[0], heard.bytes[1]);
-  }
-
-  function tell(name, args) {
-    listeners.forEach(function (l) {
-      if (l[name]) l[name].apply(null, args);
-    });
-  }
-
-  // A new load, which `pending` holds until it fails (then load() again is
-  // the retry).
-  function begin(opts) {
-    listeners = [];
-    heard = { stage: null, bytes: null };
+  function load(opts) {
+    opts = opts || {};
+    if (pending) return pending;
     var stage = "start";
     var progress = function (s) {
-      stage = heard.stage = s;
-      tell("onProgress", [s]);
-    };
-    var watch = {
-      stallMs: opts.stallMs,
-      onBytes: function (received, total) {
-        heard.bytes = [received, total];
-        tell("onBytes", [received, total]);
-      },
+      stage = s;
+      if (opts.onProgress) opts.onProgress(s);
     };
     var base = new URL(opts.baseUrl || "pyodide/", document.baseURI).href.replace(/\/?$/, "/");
-    var loading = start(base, progress, watch)
+    pending = start(base, progress, opts)
       .then(function (calc) {
         progress("ready");
         return calc;
       })
       .catch(function (err) {
-        if (pending === loading && claimed) pending = null;
+        pending = null; // load() again is the retry
         if (err && err.kind) throw err;
         var msg = err && err.message ? err.message : String(err);
-        throw fail("start", stage + ": " + msg, err);
+        var wrapped = fail("start", stage + ": " + msg, err);
+        throw wrapped;
       });
-    loading.catch(function () {}); // its caller hears of it (the head's start has none yet)
-    pending = loading;
-    return loading;
-  }
-
-  function load(opts) {
-    opts = opts || {};
-    if (pending && !claimed) {
-      // The head's start: this caller takes it over, failed or not.
-      claimed = true;
-      var early = pending;
-      early.catch(function () {
-        if (pending === early) pending = null;
-      });
-      listen(opts);
-      return early;
-    }
-    if (pending) {
-      listen(opts);
-      return pending;
-    }
-    claimed = true;
-    var loading = begin(opts);
-    listen(opts);
-    return loading;
+    return pending;
   }
 
   window.SpineCalc = { load: load, STALL_MS: DEFAULT_STALL_MS };
-
-  var script = document.currentScript;
-  var base = script && script.getAttribute("data-pyodide");
-  if (base && /^https?:$/.test(location.protocol)) {
-    claimed = false;
-    begin({ baseUrl: base }); // as the widget's data-pyodide: relative to the page
-  }
 })();
