@@ -275,10 +275,12 @@ def with_early_start(html: str) -> str:
     return patch(html, "</head>", start + "</head>", "calculator page")
 
 
-LOADPYODIDE_CALL = """        var pyodide = await window.loadPyodide({
+LOADPYODIDE_CALL = """        booting = spare || window.loadPyodide({
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
         });
+        spare = null;
+        var pyodide = await booting;
         progress("package");
         installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
 """
@@ -287,11 +289,13 @@ LOADPYODIDE_CALL = """        var pyodide = await window.loadPyodide({
 def with_loader_options(loader: str, options: str, then: str) -> str:
     """The loader's online start with extra loadPyodide options, and `then` in
     place of installing the wheel."""
-    new = f"""        var pyodide = await window.loadPyodide({{
+    new = f"""        booting = spare || window.loadPyodide({{
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
           {options}
         }});
+        spare = null;
+        var pyodide = await booting;
         progress("package");
         {then}
 """

@@ -171,3 +171,115 @@ def test_progress_bar_counts_bytes_of_the_total(browser_page, site_url):
     )
     expect(bar).to_be_hidden()
     assert wheel_name() in manifest
+
+
+def hold(page, pattern: str) -> list:
+    """Requests matching `pattern` wait, held in the list returned, until continued."""
+    held: list = []
+    page.route(pattern, lambda route: held.append(route))  # noqa: PLW0108 (Playwright wraps the handler: a builtin cannot be)
+    return held
+
+
+def release(page, pattern: str, held: list) -> None:
+    for route in held:
+        route.continue_()
+    page.unroute(pattern)
+
+
+def test_a_wheel_damaged_while_the_runtime_downloads_leaves_nothing_for_the_retry(
+    browser_page, site_url
+):
+    """The wheel fails its sha256 while pyodide.asm.mjs is still on its way:
+    the failed load, going on once the module arrives, must leave nothing
+    behind that the Retry trips on (its fetch shim left on window.fetch would
+    route the Retry's fetches through a load that has stopped)."""
+    page = browser_page.page
+    state = fault_route(page, "**/*.whl", "tamper")
+    module = hold(page, "**/pyodide.asm.mjs")
+    page.goto(site_url + CALC)
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    assert module, "pyodide.asm.mjs was requested beside the wheel"
+    release(page, "**/pyodide.asm.mjs", module)
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".some((e) => e.name.endsWith('pyodide.asm.mjs') && e.responseEnd > 0)"
+    )
+    page.wait_for_timeout(500)  # the failed load has gone on as far as it goes
+    state["clear"]()
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+
+
+def test_a_wheel_damaged_while_python_starts_leaves_that_python_to_the_retry(
+    browser_page, site_url
+):
+    """The wheel fails its sha256 while Pyodide, which has its own files, is
+    starting: that Python finishes starting and the Retry takes it over (two
+    starting at once in one page never finished: last CI's failure of the
+    tampered-wheel case above)."""
+    page = browser_page.page
+    page.add_init_script(
+        "window.__starts = 0;"
+        "const real = WebAssembly.instantiateStreaming;"
+        "WebAssembly.instantiateStreaming = function () {"
+        "  window.__starts++; return real.apply(this, arguments); };"
+    )
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    for route in wheels:
+        body = bytearray(route.fetch().body())
+        body[-1] ^= 0xFF
+        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__starts") == 1, "the Retry started a second Python"
+
+
+def test_a_wheel_damaged_while_pyodide_js_runs_starts_no_python_behind_the_retry(
+    browser_page, site_url
+):
+    """The wheel fails its sha256 while the page is still loading pyodide.js as
+    a script: that load, ended, starts no Python once the script has run, so
+    the Retry's is the only one."""
+    page = browser_page.page
+    page.add_init_script(
+        "window.__starts = 0;"
+        "const real = WebAssembly.instantiateStreaming;"
+        "WebAssembly.instantiateStreaming = function () {"
+        "  window.__starts++; return real.apply(this, arguments); };"
+    )
+    scripts: list = []
+
+    def hold_the_script(route):
+        if route.request.resource_type == "script":
+            scripts.append(route)
+        else:
+            route.continue_()  # the loader's own fetch of it, checked against the manifest
+
+    page.route("**/pyodide/pyodide.js", hold_the_script)
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => document.querySelector('script[src$=\"pyodide/pyodide.js\"]')")
+    assert wheels, "the wheel was requested before pyodide.js ran"
+    for route in wheels:
+        body = bytearray(route.fetch().body())
+        body[-1] ^= 0xFF
+        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    release(page, "**/pyodide/pyodide.js", scripts)
+    page.wait_for_function("() => window.loadPyodide")
+    page.wait_for_timeout(500)  # time for the ended load to start a Python, if it would
+    assert page.evaluate("window.__starts") == 0, "the ended load started a Python"
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__starts") == 1

@@ -154,6 +154,7 @@
       };
       var broke = function (err) {
         done();
+        if (!err.file) err.file = name;
         self.fault(err);
         return never;
       };
@@ -211,8 +212,16 @@
     return out;
   }
 
+  // A Python that was still starting when its load failed for the wheel
+  // alone: it has its files and finishes starting, so the Retry takes it over
+  // rather than start a second one beside it (two starting at once in one
+  // page never finished: tests/test_loading_faults.py, the tampered wheel).
+  var spare = null;
+
   async function startOnline(base, progress, opts) {
     var realFetch = window.fetch;
+    var booting = null;
+    var wheelName = null;
     var dl = new Downloads(base, opts, realFetch.bind(window));
     var handOver = {}; // name -> Response promise, given to Pyodide's first fetch of it
     function shim(input, init) {
@@ -240,7 +249,7 @@
         dl.total = names.reduce(function (n, k) { return n + manifest[k].bytes; }, 0);
         // Pyodide's own files, in flight while the scripts load; the wheel,
         // which this script installs itself, too.
-        var wheelName = names.filter(function (n) { return /\.whl$/.test(n); })[0];
+        wheelName = names.filter(function (n) { return /\.whl$/.test(n); })[0];
         if (!wheelName) throw fail("damaged", MANIFEST);
         names.forEach(function (name) {
           if (name === "pyodide.js" || name === "pyodide.asm.mjs") return;
@@ -253,16 +262,24 @@
         }));
         window.fetch = shim;
         if (!window.loadPyodide) await loadScript(base + "pyodide.js");
-        var pyodide = await window.loadPyodide({
+        // A fault while the script loaded has ended this load: a Python
+        // started now would start beside the Retry's.
+        if (dl.error) throw dl.error;
+        booting = spare || window.loadPyodide({
           indexURL: base,
           lockFileURL: base + "pyodide-lock.json",
         });
+        spare = null;
+        var pyodide = await booting;
         progress("package");
         installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
         return pyodide;
       })();
       work.catch(function () {}); // a fault may reject the race first
       return await Promise.race([work, dl.failed]);
+    } catch (err) {
+      if (booting && err && err.file === wheelName) spare = booting;
+      throw err;
     } finally {
       dl.stop();
       if (window.fetch === shim) window.fetch = realFetch;
