@@ -283,3 +283,33 @@ def test_a_wheel_damaged_while_pyodide_js_runs_starts_no_python_behind_the_retry
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
     assert page.evaluate("window.__starts") == 1
+
+
+def test_the_python_left_to_the_retry_still_gets_its_files(browser_page, site_url):
+    """As above, with the stdlib still on its way when the wheel fails: the
+    Python left for the Retry has asked for it, and it still arrives (the
+    fault stops every other download)."""
+    page = browser_page.page
+    page.add_init_script(
+        "window.__starts = 0;"
+        "const real = WebAssembly.instantiateStreaming;"
+        "WebAssembly.instantiateStreaming = function () {"
+        "  window.__starts++; return real.apply(this, arguments); };"
+    )
+    stdlib = hold(page, "**/python_stdlib.zip")
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    assert stdlib, "the stdlib was requested"
+    for route in wheels:
+        body = bytearray(route.fetch().body())
+        body[-1] ^= 0xFF
+        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    release(page, "**/python_stdlib.zip", stdlib)
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__starts") == 1, "the Retry started a second Python"

@@ -111,6 +111,10 @@
     var received = 0;
     this.total = 0;
     this.expected = {}; // name -> {bytes, sha256}
+    // Names whose body Pyodide is reading: after a fault of another file
+    // (the wheel, while Python starts) they still end, or the Python left
+    // for the Retry (`spare`) would wait for them for ever.
+    this.taken = {};
     this.failed = new Promise(function (_, reject) {
       self.fault = function (err) {
         if (!self.error) self.error = err;
@@ -140,9 +144,9 @@
 
     // fetch(base + name) -> Response whose body is read at once (so a file
     // Pyodide asks for later keeps downloading, and counts, meanwhile) and
-    // checked against `sha256` (hex). After a fault nothing settles: the
-    // fault alone rejects the load, and Pyodide, still waiting for its
-    // files, logs nothing.
+    // checked against `sha256` (hex). After a fault nothing settles but what
+    // Pyodide is reading (`taken`): the fault alone rejects the load, and
+    // Pyodide, still waiting for its files, logs nothing.
     var never = new Promise(function () {});
     this.get = function (name, sha256) {
       if (self.error) return never;
@@ -160,7 +164,7 @@
       };
       return realFetch(base + name, { credentials: "same-origin" }).then(
         function (response) {
-          if (self.error) return never;
+          if (self.error && !self.taken[name]) return never;
           tick(name, 0);
           if (!response.ok) return broke(fail("download", name + ": HTTP " + response.status));
           var reader = response.body.getReader();
@@ -169,7 +173,7 @@
             start: function (controller) {
               function pump() {
                 return reader.read().then(function (r) {
-                  if (self.error) return reader.cancel();
+                  if (self.error && !self.taken[name]) return reader.cancel();
                   if (r.done) return finish(controller);
                   chunks.push(r.value);
                   tick(name, r.value.length);
@@ -188,7 +192,7 @@
             return crypto.subtle.digest("SHA-256", concat(chunks)).then(function (digest) {
               chunks = null;
               if (hex(digest) !== sha256) throw fail("damaged", name);
-              if (!self.error) controller.close();
+              if (!self.error || self.taken[name]) controller.close();
             });
           }
           return new Response(body, { status: response.status, headers: response.headers });
@@ -230,6 +234,7 @@
       if (name && handOver[name]) {
         var response = handOver[name];
         delete handOver[name];
+        dl.taken[name] = true;
         return response;
       }
       if (name && dl.expected[name]) {
