@@ -25,6 +25,9 @@ Arms, each one change against `control` unless said otherwise:
     combined-lean       every change but the snapshot (preload, early-start,
                         pyc-wheel)
     combined-snapshot   preload + early-start + snapshot
+    manifest-first      the loader waiting for runtime.json before it requests
+                        Pyodide's files (as it did before it requested them
+                        beside it): what requesting them at once buys
     baseline+<arm>      the baseline page served with an arm's files
 """
 
@@ -311,6 +314,14 @@ def from_snapshot(loader: str) -> str:
     )
 
 
+EARLY_FETCH = "        var listed = dl.get(MANIFEST).then(function (r) { return r.json(); });\n"
+
+
+def manifest_first(loader: str) -> str:
+    late = "        var listed = Promise.resolve(await (await dl.get(MANIFEST)).json());\n"
+    return patch(loader, EARLY_FETCH, late, "loader.js")
+
+
 def without_search(html: str) -> str:
     """The theme's search off on the calculator page: with no search form and
     no search component, mkdocs-material fetches no index and starts no
@@ -345,6 +356,7 @@ ARMS: dict[str, Callable[[Builds], Overrides]] = {
     "early-start": lambda b: {PAGE: with_early_start(b.html).encode(), EARLY_START: EARLY_START_JS},
     "pyc-wheel": lambda b: b.with_wheel(b.wheel_pyc),
     "no-search": lambda b: {PAGE: without_search(b.html).encode()},
+    "manifest-first": lambda b: {LOADER: manifest_first(b.loader).encode()},
     "snapshot": lambda b: {LOADER: from_snapshot(b.loader).encode(), SNAPSHOT: b.snapshot},
     "combined-lean": lean,
     "combined-snapshot": lambda b: {

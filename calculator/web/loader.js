@@ -19,10 +19,11 @@
 // counted (progress and stall detection) and checked against runtime.json
 // (sizes and sha256, written by generator/pyodide_assets.py). There is no
 // overall time limit: a slow link that keeps delivering bytes is not a
-// failure. The files Pyodide fetches itself (the wasm, the stdlib, the lock
-// file, the wheel) are requested at once, in parallel, and handed to Pyodide
-// when it asks; the two scripts are fetched first, so their script and
-// import() load from the HTTP cache.
+// failure. Pyodide's own files are requested at once with runtime.json, in
+// parallel, and each is checked when both it and runtime.json are in; the
+// wheel, whose name runtime.json gives, follows. The files Pyodide fetches
+// itself are handed to it when it asks; the two scripts are read first, so
+// their script and import() load from the HTTP cache.
 //
 // From file:// the browser forbids fetch() and module imports, so the same
 // files come from classic scripts that carry them as strings (see
@@ -38,7 +39,14 @@
   // handing over between cells pauses for a few seconds: 20 s outlasts both,
   // and is short enough that a dead link is reported while the reader waits.
   var DEFAULT_STALL_MS = 20000;
+  // Named by Pyodide, so requested beside runtime.json, not after it: on the
+  // calculator page the theme's DOMContentLoaded work held runtime.json's
+  // answer back ~0.1 s (bench/profile_page.py). The two scripts first:
+  // loadPyodide waits for them, and an HTTP/1.1 host serves six requests at
+  // a time (the wasm's 9.6 MB no sooner for it).
+  var PYODIDE_FILES = ["pyodide.asm.mjs", "pyodide.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
   var pending = null; // one runtime per page: loading it twice costs ~10 MB
+  var never = new Promise(function () {});
 
   function loadError(kind, message, cause) {
     var err = new Error(message, cause ? { cause: cause } : undefined);
@@ -137,17 +145,17 @@
 
     function tick(name, n) {
       last = Date.now();
-      if (!self.expected[name]) return; // runtime.json itself is not in the total
+      if (name === MANIFEST) return; // not in the total
       received += n;
       if (opts.onBytes && self.total) opts.onBytes(Math.min(received, self.total), self.total);
     }
 
     // fetch(base + name) -> Response whose body is read at once (so a file
     // Pyodide asks for later keeps downloading, and counts, meanwhile) and
-    // checked against `sha256` (hex). After a fault nothing settles but what
+    // checked against `sha256` (hex, or a promise of it: the body ends once
+    // it is known and matches). After a fault nothing settles but what
     // Pyodide is reading (`taken`): the fault alone rejects the load, and
     // Pyodide, still waiting for its files, logs nothing.
-    var never = new Promise(function () {});
     this.get = function (name, sha256) {
       if (self.error) return never;
       if (open++ === 0) last = Date.now();
@@ -188,11 +196,13 @@
           });
           function finish(controller) {
             done();
-            if (!sha256) return controller.close();
-            return crypto.subtle.digest("SHA-256", concat(chunks)).then(function (digest) {
-              chunks = null;
-              if (hex(digest) !== sha256) throw fail("damaged", name);
-              if (!self.error || self.taken[name]) controller.close();
+            return Promise.resolve(sha256).then(function (want) {
+              if (!want) return controller.close();
+              return crypto.subtle.digest("SHA-256", concat(chunks)).then(function (digest) {
+                chunks = null;
+                if (hex(digest) !== want) throw fail("damaged", name);
+                if (!self.error || self.taken[name]) controller.close();
+              });
             });
           }
           return new Response(body, { status: response.status, headers: response.headers });
@@ -246,9 +256,19 @@
     try {
       var work = (async function () {
         progress("runtime");
-        var manifest = await (await dl.get(MANIFEST)).json();
-        var lock = manifest["pyodide-lock.json"];
-        if (!lock) throw fail("damaged", MANIFEST);
+        var listed = dl.get(MANIFEST).then(function (r) { return r.json(); });
+        var early = {};
+        PYODIDE_FILES.forEach(function (name) {
+          var sha256 = listed.then(
+            function (m) { return m[name] && m[name].sha256; },
+            function () { return never; } // the load fails for runtime.json
+          );
+          early[name] = dl.get(name, sha256);
+        });
+        var manifest = await listed;
+        PYODIDE_FILES.forEach(function (name) {
+          if (!manifest[name]) throw fail("damaged", MANIFEST);
+        });
         dl.expected = manifest;
         var names = Object.keys(manifest);
         dl.total = names.reduce(function (n, k) { return n + manifest[k].bytes; }, 0);
@@ -258,12 +278,12 @@
         if (!wheelName) throw fail("damaged", MANIFEST);
         names.forEach(function (name) {
           if (name === "pyodide.js" || name === "pyodide.asm.mjs") return;
-          handOver[name] = dl.get(name, manifest[name].sha256);
+          handOver[name] = early[name] || dl.get(name, manifest[name].sha256);
         });
         var wheel = handOver[wheelName];
         delete handOver[wheelName];
         await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
-          return dl.get(name, manifest[name].sha256).then(function (r) { return r.arrayBuffer(); });
+          return early[name].then(function (r) { return r.arrayBuffer(); });
         }));
         window.fetch = shim;
         if (!window.loadPyodide) await loadScript(base + "pyodide.js");
@@ -284,6 +304,9 @@
       return await Promise.race([work, dl.failed]);
     } catch (err) {
       if (booting && err && err.file === wheelName) spare = booting;
+      // A fault of the start itself (runtime.json damaged, say): the files
+      // requested beside it stop downloading.
+      if (!dl.error) dl.fault(err);
       throw err;
     } finally {
       dl.stop();
