@@ -278,31 +278,23 @@ def with_early_start(html: str) -> str:
     return patch(html, "</head>", start + "</head>", "calculator page")
 
 
-LOADPYODIDE_CALL = """        booting = spare || window.loadPyodide({
-          indexURL: base,
-          lockFileURL: base + "pyodide-lock.json",
-        });
-        spare = null;
-        var pyodide = await booting;
-        progress("package");
-        installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
-"""
+LOADPYODIDE_OPTIONS = (
+    '        var options = { indexURL: base, lockFileURL: base + "pyodide-lock.json" };\n'
+)
+INSTALL_WHEEL = (
+    "        installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));\n"
+)
 
 
 def with_loader_options(loader: str, options: str, then: str) -> str:
     """The loader's online start with extra loadPyodide options, and `then` in
     place of installing the wheel."""
-    new = f"""        booting = spare || window.loadPyodide({{
-          indexURL: base,
-          lockFileURL: base + "pyodide-lock.json",
-          {options}
-        }});
-        spare = null;
-        var pyodide = await booting;
-        progress("package");
-        {then}
-"""
-    return patch(loader, LOADPYODIDE_CALL, new, "loader.js")
+    more = (
+        '        var options = { indexURL: base, lockFileURL: base + "pyodide-lock.json",'
+        f" {options} }};\n"
+    )
+    loader = patch(loader, LOADPYODIDE_OPTIONS, more, "loader.js")
+    return patch(loader, INSTALL_WHEEL, f"        {then}\n", "loader.js")
 
 
 def from_snapshot(loader: str) -> str:

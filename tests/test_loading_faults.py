@@ -190,9 +190,9 @@ def test_a_wheel_damaged_while_the_runtime_downloads_leaves_nothing_for_the_retr
     browser_page, site_url
 ):
     """The wheel fails its sha256 while pyodide.asm.mjs is still on its way:
-    the failed load, going on once the module arrives, must leave nothing
-    behind that the Retry trips on (its fetch shim left on window.fetch would
-    route the Retry's fetches through a load that has stopped)."""
+    the failed load stops there when the module arrives (the downloads of a
+    failed load never settle), so it neither installs its fetch shim over the
+    Retry's fetches nor starts a Python."""
     page = browser_page.page
     state = fault_route(page, "**/*.whl", "tamper")
     module = hold(page, "**/pyodide.asm.mjs")
@@ -313,3 +313,36 @@ def test_the_python_left_to_the_retry_still_gets_its_files(browser_page, site_ur
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
     assert page.evaluate("window.__starts") == 1, "the Retry started a second Python"
+
+
+def test_a_python_left_to_the_retry_that_fails_after_all_leaves_it_a_fresh_start(
+    browser_page, site_url
+):
+    """As above, but the stdlib that Python waits for then fails too (the
+    connection drops): that Python's start fails rather than wait for ever,
+    and the Retry starts afresh."""
+    page = browser_page.page
+    page.add_init_script(
+        "window.__starts = 0;"
+        "const real = WebAssembly.instantiateStreaming;"
+        "WebAssembly.instantiateStreaming = function () {"
+        "  window.__starts++; return real.apply(this, arguments); };"
+    )
+    stdlib = hold(page, "**/python_stdlib.zip")
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    for route in wheels:
+        body = bytearray(route.fetch().body())
+        body[-1] ^= 0xFF
+        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    for route in stdlib:
+        route.abort("failed")
+    page.unroute("**/python_stdlib.zip")
+    result.get_by_role("button", name="Retry").click()
+    expect_result(page)
+    assert page.evaluate("window.__starts") == 2, "one Python left for the Retry, then one afresh"

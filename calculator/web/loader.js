@@ -164,11 +164,15 @@
         if (!closed) open--;
         closed = true;
       };
+      // After another file's fault, a body Pyodide reads can only be the
+      // one the Python left for the Retry (`spare`) waits for: it must end,
+      // failed, or that Python, and the Retry with it, would wait for ever.
       var broke = function (err) {
         done();
         if (!err.file) err.file = name;
+        var spareWaits = self.error && self.taken[name];
         self.fault(err);
-        return never;
+        return spareWaits ? Promise.reject(err) : never;
       };
       return realFetch(base + name, { credentials: "same-origin" }).then(
         function (response) {
@@ -190,7 +194,10 @@
                 });
               }
               pump().catch(function (e) {
-                broke(e && e.kind ? e : fail("download", name + ": the connection broke", e));
+                var err = e && e.kind ? e : fail("download", name + ": the connection broke", e);
+                broke(err).catch(function () {
+                  controller.error(err);
+                });
               });
             },
           });
@@ -236,7 +243,20 @@
     var realFetch = window.fetch;
     var booting = null;
     var wheelName = null;
-    var dl = new Downloads(base, opts, realFetch.bind(window));
+    // Once this load has failed it tells the page nothing more: its Python
+    // may go on starting (for the Retry) and its files on arriving, which
+    // would put a stage over the failure message and bring the bar back.
+    var over = false;
+    var say = function (stage) {
+      if (!over) progress(stage);
+    };
+    var watch = {
+      stallMs: opts.stallMs,
+      onBytes: function (received, total) {
+        if (!over && opts.onBytes) opts.onBytes(received, total);
+      },
+    };
+    var dl = new Downloads(base, watch, realFetch.bind(window));
     var handOver = {}; // name -> Response promise, given to Pyodide's first fetch of it
     function shim(input, init) {
       var href = new URL(input instanceof Request ? input.url : String(input), location.href).href;
@@ -255,7 +275,7 @@
     }
     try {
       var work = (async function () {
-        progress("runtime");
+        say("runtime");
         var listed = dl.get(MANIFEST).then(function (r) { return r.json(); });
         var early = {};
         PYODIDE_FILES.forEach(function (name) {
@@ -285,25 +305,35 @@
         await Promise.all(["pyodide.js", "pyodide.asm.mjs"].map(function (name) {
           return early[name].then(function (r) { return r.arrayBuffer(); });
         }));
+        // A fault between the scripts' last byte and here has rejected the
+        // load and run `finally`: a shim set now would stay on window.fetch,
+        // under the Retry's own fetches.
+        if (dl.error) throw dl.error;
         window.fetch = shim;
         if (!window.loadPyodide) await loadScript(base + "pyodide.js");
         // A fault while the script loaded has ended this load: a Python
         // started now would start beside the Retry's.
         if (dl.error) throw dl.error;
-        booting = spare || window.loadPyodide({
-          indexURL: base,
-          lockFileURL: base + "pyodide-lock.json",
-        });
+        var options = { indexURL: base, lockFileURL: base + "pyodide-lock.json" };
+        // A spare that failed after all (a file it waited for broke) leaves
+        // the Retry a fresh start.
+        booting = spare
+          ? spare.catch(function () { return window.loadPyodide(options); })
+          : window.loadPyodide(options);
         spare = null;
         var pyodide = await booting;
-        progress("package");
+        say("package");
         installWheel(pyodide, new Uint8Array(await (await wheel).arrayBuffer()));
         return pyodide;
       })();
       work.catch(function () {}); // a fault may reject the race first
       return await Promise.race([work, dl.failed]);
     } catch (err) {
-      if (booting && err && err.file === wheelName) spare = booting;
+      over = true;
+      if (booting && err && err.file === wheelName) {
+        spare = booting;
+        spare.catch(function () {}); // the Retry hears of it
+      }
       // A fault of the start itself (runtime.json damaged, say): the files
       // requested beside it stop downloading.
       if (!dl.error) dl.fault(err);
