@@ -29,6 +29,13 @@ def wheel_name() -> str:
     return lock["packages"]["spine-hemangioma"]["file_name"]
 
 
+def tamper(route) -> None:
+    """Answer with the file, its last byte flipped: its sha256 no longer matches."""
+    body = bytearray(route.fetch().body())
+    body[-1] ^= 0xFF
+    route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+
+
 def fault_route(page, pattern: str, fault: str):
     """Make every request matching `pattern` fail as `fault` until `clear()`."""
     state = {"on": True, "held": [], "hits": 0}
@@ -43,9 +50,7 @@ def fault_route(page, pattern: str, fault: str):
         elif fault in ("404", "500"):
             route.fulfill(status=int(fault), body="fault")
         elif fault == "tamper":
-            body = bytearray(route.fetch().body())
-            body[-1] ^= 0xFF
-            route.fulfill(status=200, body=bytes(body), content_type="application/zip")
+            tamper(route)
         elif fault == "abort":
             route.abort("failed")
 
@@ -186,6 +191,26 @@ def release(page, pattern: str, held: list) -> None:
     page.unroute(pattern)
 
 
+# Counts the Pythons a page starts (each instantiates Pyodide's wasm once).
+COUNT_PYTHON_STARTS = (
+    "window.__starts = 0;"
+    "const real = WebAssembly.instantiateStreaming;"
+    "WebAssembly.instantiateStreaming = function () {"
+    "  window.__starts++; return real.apply(this, arguments); };"
+)
+
+
+def damage_the_held_wheel(page, wheels: list):
+    """Let the held wheel requests go, damaged; the page reports it. The result locator."""
+    for route in wheels:
+        tamper(route)
+    page.unroute("**/*.whl")
+    result = page.locator(".sh-result")
+    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
+    expect(result).to_contain_text("arrived damaged")
+    return result
+
+
 def test_a_wheel_damaged_while_the_runtime_downloads_leaves_nothing_for_the_retry(
     browser_page, site_url
 ):
@@ -220,23 +245,11 @@ def test_a_wheel_damaged_while_python_starts_leaves_that_python_to_the_retry(
     starting at once in one page never finished: last CI's failure of the
     tampered-wheel case above)."""
     page = browser_page.page
-    page.add_init_script(
-        "window.__starts = 0;"
-        "const real = WebAssembly.instantiateStreaming;"
-        "WebAssembly.instantiateStreaming = function () {"
-        "  window.__starts++; return real.apply(this, arguments); };"
-    )
+    page.add_init_script(COUNT_PYTHON_STARTS)
     wheels = hold(page, "**/*.whl")
     page.goto(site_url + CALC, wait_until="commit")
     page.wait_for_function("() => window.__starts === 1", timeout=20_000)
-    for route in wheels:
-        body = bytearray(route.fetch().body())
-        body[-1] ^= 0xFF
-        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
-    page.unroute("**/*.whl")
-    result = page.locator(".sh-result")
-    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
-    expect(result).to_contain_text("arrived damaged")
+    result = damage_the_held_wheel(page, wheels)
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
     assert page.evaluate("window.__starts") == 1, "the Retry started a second Python"
@@ -249,12 +262,7 @@ def test_a_wheel_damaged_while_pyodide_js_runs_starts_no_python_behind_the_retry
     a script: that load, ended, starts no Python once the script has run, so
     the Retry's is the only one."""
     page = browser_page.page
-    page.add_init_script(
-        "window.__starts = 0;"
-        "const real = WebAssembly.instantiateStreaming;"
-        "WebAssembly.instantiateStreaming = function () {"
-        "  window.__starts++; return real.apply(this, arguments); };"
-    )
+    page.add_init_script(COUNT_PYTHON_STARTS)
     scripts: list = []
 
     def hold_the_script(route):
@@ -268,14 +276,7 @@ def test_a_wheel_damaged_while_pyodide_js_runs_starts_no_python_behind_the_retry
     page.goto(site_url + CALC, wait_until="commit")
     page.wait_for_function("() => document.querySelector('script[src$=\"pyodide/pyodide.js\"]')")
     assert wheels, "the wheel was requested before pyodide.js ran"
-    for route in wheels:
-        body = bytearray(route.fetch().body())
-        body[-1] ^= 0xFF
-        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
-    page.unroute("**/*.whl")
-    result = page.locator(".sh-result")
-    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
-    expect(result).to_contain_text("arrived damaged")
+    result = damage_the_held_wheel(page, wheels)
     release(page, "**/pyodide/pyodide.js", scripts)
     page.wait_for_function("() => window.loadPyodide")
     page.wait_for_timeout(500)  # time for the ended load to start a Python, if it would
@@ -290,25 +291,13 @@ def test_the_python_left_to_the_retry_still_gets_its_files(browser_page, site_ur
     Python left for the Retry has asked for it, and it still arrives (the
     fault stops every other download)."""
     page = browser_page.page
-    page.add_init_script(
-        "window.__starts = 0;"
-        "const real = WebAssembly.instantiateStreaming;"
-        "WebAssembly.instantiateStreaming = function () {"
-        "  window.__starts++; return real.apply(this, arguments); };"
-    )
+    page.add_init_script(COUNT_PYTHON_STARTS)
     stdlib = hold(page, "**/python_stdlib.zip")
     wheels = hold(page, "**/*.whl")
     page.goto(site_url + CALC, wait_until="commit")
     page.wait_for_function("() => window.__starts === 1", timeout=20_000)
     assert stdlib, "the stdlib was requested"
-    for route in wheels:
-        body = bytearray(route.fetch().body())
-        body[-1] ^= 0xFF
-        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
-    page.unroute("**/*.whl")
-    result = page.locator(".sh-result")
-    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
-    expect(result).to_contain_text("arrived damaged")
+    result = damage_the_held_wheel(page, wheels)
     release(page, "**/python_stdlib.zip", stdlib)
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
@@ -322,24 +311,12 @@ def test_a_python_left_to_the_retry_that_fails_after_all_leaves_it_a_fresh_start
     connection drops): that Python's start fails rather than wait for ever,
     and the Retry starts afresh."""
     page = browser_page.page
-    page.add_init_script(
-        "window.__starts = 0;"
-        "const real = WebAssembly.instantiateStreaming;"
-        "WebAssembly.instantiateStreaming = function () {"
-        "  window.__starts++; return real.apply(this, arguments); };"
-    )
+    page.add_init_script(COUNT_PYTHON_STARTS)
     stdlib = hold(page, "**/python_stdlib.zip")
     wheels = hold(page, "**/*.whl")
     page.goto(site_url + CALC, wait_until="commit")
     page.wait_for_function("() => window.__starts === 1", timeout=20_000)
-    for route in wheels:
-        body = bytearray(route.fetch().body())
-        body[-1] ^= 0xFF
-        route.fulfill(status=200, body=bytes(body), content_type="application/zip")
-    page.unroute("**/*.whl")
-    result = page.locator(".sh-result")
-    expect(result).to_have_attribute("data-status", "failed", timeout=20_000)
-    expect(result).to_contain_text("arrived damaged")
+    result = damage_the_held_wheel(page, wheels)
     for route in stdlib:
         route.abort("failed")
     page.unroute("**/python_stdlib.zip")
