@@ -33,7 +33,7 @@ import pytest
 import spine_hemangioma
 from cases import CASES as PUBLIC_CASES
 from conftest import RUNTIME_FETCHED_ONCE, RUNTIME_FETCHES_JS, SITE_DIR, _QuietHandler
-from engines import Driver, missing, start
+from engines import Driver, DriverError, missing, start
 from spine_hemangioma.content import load
 
 from generator.calculator_page import EMBED_PAGE
@@ -48,7 +48,9 @@ PUBLISHED = published_site_url(REPO_ROOT / "mkdocs.yml")
 ENGINES = ["firefox", "webkit", "webkit-console"]
 MODES = ["served", "file"]
 PAGES = [p for p in render_pages(CONTENT) if not p.startswith("includes/") and p != EMBED_PAGE]
-READY_MS = 60_000  # the page's own bound (45 s) and a margin for a busy machine
+# A start takes 3-8 s here; the page sets no bound of its own (loader.js: a slow
+# link that keeps delivering is no failure), so this is a busy machine's margin.
+READY_MS = 60_000
 FAILURE_MS = 20_000  # a missing file is reported when it fails (loader.js), not after a bound
 WASM = re.compile(r"pyodide\.asm\.wasm")
 HEIGHT = "spine-hemangioma:height"
@@ -252,10 +254,26 @@ def calculator_url(mode: str, base: str, answers: dict | None = None) -> str:
     return f"{url}?{urlencode(answers)}" if answers else url
 
 
+# What the calculator shows while it is not ready: its status line, and how
+# much of the runtime Resource Timing saw arrive (a hang, or a slow machine).
+NOT_READY = """(() => {
+  const root = document.querySelector("[data-spine-calc]");
+  const status = root && root.querySelector(".sh-status");
+  const files = performance.getEntriesByType("resource")
+    .filter((e) => /\\/pyodide\\//.test(e.name))
+    .map((e) => e.name.split("/").pop() + " " + Math.round(e.responseEnd) + " ms");
+  return {status: status ? status.textContent : null, sw: !!navigator.serviceWorker?.controller,
+          files: files};
+})()"""
+
+
 def open_calculator(driver: Driver, url: str, frame: str | None = None) -> None:
     if frame is None:
         driver.goto(url)
-    driver.wait(READY, frame, timeout_ms=READY_MS)
+    try:
+        driver.wait(READY, frame, timeout_ms=READY_MS)
+    except DriverError as e:
+        raise DriverError(f"{e}; the calculator shows {driver.eval(NOT_READY, frame)}") from None
     if frame is None:
         driver.wait(SETTLED)  # the search index too (see SETTLED)
 
