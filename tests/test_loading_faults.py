@@ -323,3 +323,32 @@ def test_a_python_left_to_the_retry_that_fails_after_all_leaves_it_a_fresh_start
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
     assert page.evaluate("window.__starts") == 2, "one Python left for the Retry, then one afresh"
+
+
+def test_a_python_left_to_the_retry_whose_file_stalls_leaves_it_a_fresh_start(
+    browser_page, site_url
+):
+    """As above, but the stdlib that Python waits for stalls (no byte, no
+    end): the failed load's stall clock runs on for it, ends it after the
+    bound, and the Retry, which was waiting on that Python, starts afresh."""
+    page = browser_page.page
+    page.add_init_script(COUNT_PYTHON_STARTS)
+    stalled: list = []
+
+    def stall_the_first(route):
+        if stalled:
+            route.continue_()  # the Retry's own request of it
+        else:
+            stalled.append(route)
+
+    page.route("**/python_stdlib.zip", stall_the_first)
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    bound_ms = page.evaluate("SpineCalc.STALL_MS")
+    result = damage_the_held_wheel(page, wheels)
+    result.get_by_role("button", name="Retry").click()
+    root = page.locator("[data-spine-calc]")
+    expect(root).to_have_attribute("data-ready", "true", timeout=bound_ms + READY_MS)
+    assert page.evaluate("window.__starts") == 2, "one Python left for the Retry, then one afresh"
+    expect_result(page)

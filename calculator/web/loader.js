@@ -114,7 +114,7 @@
   function Downloads(base, opts, realFetch) {
     var self = this;
     var stallMs = opts.stallMs || DEFAULT_STALL_MS;
-    var open = 0;
+    var open = []; // {name, cut(err)}: the files still downloading
     var last = Date.now();
     var received = 0;
     this.total = 0;
@@ -137,11 +137,24 @@
       // machine): bytes that arrived meanwhile have not been counted yet.
       if (now - beat > 1000) last = now;
       beat = now;
-      if (open > 0 && now - last > stallMs) {
-        self.fault(fail("stalled", Math.round(stallMs / 1000) + " s"));
+      // After a fault only the files Pyodide reads still download, for the
+      // Python left to the Retry (`spare`): the clock runs on for them past
+      // the load's end, and a stall of one ends it failed, so that Python's
+      // start fails (the Retry then starts afresh) rather than wait for ever.
+      var afterFault = !!self.error;
+      var watched = afterFault ? open.filter(function (f) { return self.taken[f.name]; }) : open;
+      if (afterFault && !watched.length) return clearInterval(clock);
+      if (watched.length && now - last > stallMs) {
+        var stalled = function () { return fail("stalled", Math.round(stallMs / 1000) + " s"); };
+        self.fault(stalled());
+        if (afterFault) watched.forEach(function (f) { f.cut(stalled()); });
       }
     }, 250);
-    this.stop = function () { clearInterval(clock); };
+    // A load that ended well needs no clock; one that failed keeps it until
+    // the files Pyodide reads have ended (above).
+    this.stop = function () {
+      if (!self.error) clearInterval(clock);
+    };
 
     function tick(name, n) {
       last = Date.now();
@@ -158,11 +171,16 @@
     // Pyodide, still waiting for its files, logs nothing.
     this.get = function (name, sha256) {
       if (self.error) return never;
-      if (open++ === 0) last = Date.now();
-      var closed = false;
+      if (!open.length) last = Date.now();
+      // A stall ends this file with its error (cut), wherever it waits: for
+      // its response or for its next bytes.
+      var file = { name: name };
+      var cutOff = new Promise(function (_, reject) { file.cut = reject; });
+      cutOff.catch(function () {}); // raced
+      open.push(file);
       var done = function () {
-        if (!closed) open--;
-        closed = true;
+        var at = open.indexOf(file);
+        if (at >= 0) open.splice(at, 1);
       };
       // After another file's fault, a body Pyodide reads can only be the
       // one the Python left for the Retry (`spare`) waits for: it must end,
@@ -174,7 +192,7 @@
         self.fault(err);
         return spareWaits ? Promise.reject(err) : never;
       };
-      return realFetch(base + name, { credentials: "same-origin" }).then(
+      return Promise.race([realFetch(base + name, { credentials: "same-origin" }), cutOff]).then(
         function (response) {
           if (self.error && !self.taken[name]) return never;
           tick(name, 0);
@@ -184,7 +202,7 @@
           var body = new ReadableStream({
             start: function (controller) {
               function pump() {
-                return reader.read().then(function (r) {
+                return Promise.race([reader.read(), cutOff]).then(function (r) {
                   if (self.error && !self.taken[name]) return reader.cancel();
                   if (r.done) return finish(controller);
                   chunks.push(r.value);
@@ -194,6 +212,7 @@
                 });
               }
               pump().catch(function (e) {
+                reader.cancel().catch(function () {});
                 var err = e && e.kind ? e : fail("download", name + ": the connection broke", e);
                 broke(err).catch(function () {
                   controller.error(err);
@@ -215,7 +234,7 @@
           return new Response(body, { status: response.status, headers: response.headers });
         },
         function (e) {
-          return broke(fail("download", name + ": the connection failed", e));
+          return broke(e && e.kind ? e : fail("download", name + ": the connection failed", e));
         }
       );
     };
