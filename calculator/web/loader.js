@@ -120,8 +120,8 @@
     this.total = 0;
     this.expected = {}; // name -> {bytes, sha256}
     // Names whose body Pyodide is reading: after a fault of another file
-    // (the wheel, while Python starts) they still end, or the Python left
-    // for the Retry (`spare`) would wait for them for ever.
+    // (the wheel, while Python starts) they still end, or are cut (below),
+    // or the Python left for the Retry (`spare`) would wait for them for ever.
     this.taken = {};
     this.failed = new Promise(function (_, reject) {
       self.fault = function (err) {
@@ -130,6 +130,14 @@
       };
     });
     this.failed.catch(function () {}); // raced; never unhandled
+    // Rejected when, after the fault, a file Pyodide reads or asks for fails:
+    // the Python left for the Retry will not start (a wasm it cannot read
+    // leaves Pyodide's start pending for ever, not failed).
+    this.lost = new Promise(function (_, reject) {
+      self.lose = reject;
+    });
+    this.lost.catch(function () {}); // raced
+    var kept = false; // the load has failed and left its Python to the Retry
     var beat = Date.now();
     var clock = setInterval(function () {
       var now = Date.now();
@@ -137,23 +145,20 @@
       // machine): bytes that arrived meanwhile have not been counted yet.
       if (now - beat > 1000) last = now;
       beat = now;
-      // After a fault only the files Pyodide reads still download, for the
-      // Python left to the Retry (`spare`): the clock runs on for them past
-      // the load's end, and a stall of one ends it failed, so that Python's
-      // start fails (the Retry then starts afresh) rather than wait for ever.
-      var afterFault = !!self.error;
-      var watched = afterFault ? open.filter(function (f) { return self.taken[f.name]; }) : open;
-      if (afterFault && !watched.length) return clearInterval(clock);
-      if (watched.length && now - last > stallMs) {
-        var stalled = function () { return fail("stalled", Math.round(stallMs / 1000) + " s"); };
-        self.fault(stalled());
-        if (afterFault) watched.forEach(function (f) { f.cut(stalled()); });
-      }
+      // Once the load has left its Python to the Retry, the clock watches
+      // the files that Python reads; no byte of any for the bound cuts them
+      // all, and that Python is lost.
+      var watched = kept ? open.filter(function (f) { return self.taken[f.name]; }) : open;
+      if (kept && !watched.length) return clearInterval(clock);
+      if (!watched.length || now - last <= stallMs) return;
+      var stalled = function () { return fail("stalled", Math.round(stallMs / 1000) + " s"); };
+      if (kept) watched.forEach(function (f) { f.cut(stalled()); });
+      else self.fault(stalled());
     }, 250);
-    // A load that ended well needs no clock; one that failed keeps it until
-    // the files Pyodide reads have ended (above).
-    this.stop = function () {
-      if (!self.error) clearInterval(clock);
+    // keep: the load failed and left its Python to the Retry (see above).
+    this.stop = function (keep) {
+      kept = !!keep;
+      if (!kept) clearInterval(clock);
     };
 
     function tick(name, n) {
@@ -167,34 +172,44 @@
     // Pyodide asks for later keeps downloading, and counts, meanwhile) and
     // checked against `sha256` (hex, or a promise of it: the body ends once
     // it is known and matches). After a fault nothing settles but what
-    // Pyodide is reading (`taken`): the fault alone rejects the load, and
-    // Pyodide, still waiting for its files, logs nothing.
+    // Pyodide is reading (`taken`): the fault alone rejects the load.
     this.get = function (name, sha256) {
       if (self.error) return never;
       if (!open.length) last = Date.now();
-      // A stall ends this file with its error (cut), wherever it waits: for
-      // its response or for its next bytes.
-      var file = { name: name };
-      var cutOff = new Promise(function (_, reject) { file.cut = reject; });
-      cutOff.catch(function () {}); // raced
+      var abort = new AbortController();
+      var cutBy = null;
+      // Ends the download, wherever it waits (its response, its next bytes),
+      // as failed with `err`.
+      var file = {
+        name: name,
+        cut: function (err) {
+          cutBy = err;
+          abort.abort();
+        },
+      };
       open.push(file);
       var done = function () {
         var at = open.indexOf(file);
         if (at >= 0) open.splice(at, 1);
       };
-      // After another file's fault, a body Pyodide reads can only be the
-      // one the Python left for the Retry (`spare`) waits for: it must end,
-      // failed, or that Python, and the Retry with it, would wait for ever.
+      // A file Pyodide reads that fails after another file's fault: the
+      // Python reading it, if left for the Retry, is lost.
       var broke = function (err) {
         done();
         if (!err.file) err.file = name;
-        var spareWaits = self.error && self.taken[name];
+        var readAfterFault = self.error && self.taken[name];
         self.fault(err);
-        return spareWaits ? Promise.reject(err) : never;
+        if (!readAfterFault) return never;
+        self.lose(err);
+        return Promise.reject(err);
       };
-      return Promise.race([realFetch(base + name, { credentials: "same-origin" }), cutOff]).then(
+      var request = { credentials: "same-origin", signal: abort.signal };
+      return realFetch(base + name, request).then(
         function (response) {
-          if (self.error && !self.taken[name]) return never;
+          if (self.error && !self.taken[name]) {
+            abort.abort(); // frees the connection; nothing will read it
+            return never;
+          }
           tick(name, 0);
           if (!response.ok) return broke(fail("download", name + ": HTTP " + response.status));
           var reader = response.body.getReader();
@@ -202,7 +217,7 @@
           var body = new ReadableStream({
             start: function (controller) {
               function pump() {
-                return Promise.race([reader.read(), cutOff]).then(function (r) {
+                return reader.read().then(function (r) {
                   if (self.error && !self.taken[name]) return reader.cancel();
                   if (r.done) return finish(controller);
                   chunks.push(r.value);
@@ -212,8 +227,7 @@
                 });
               }
               pump().catch(function (e) {
-                reader.cancel().catch(function () {});
-                var err = e && e.kind ? e : fail("download", name + ": the connection broke", e);
+                var err = cutBy || (e && e.kind ? e : fail("download", name + ": the connection broke", e));
                 broke(err).catch(function () {
                   controller.error(err);
                 });
@@ -234,7 +248,7 @@
           return new Response(body, { status: response.status, headers: response.headers });
         },
         function (e) {
-          return broke(e && e.kind ? e : fail("download", name + ": the connection failed", e));
+          return broke(cutBy || fail("download", name + ": the connection failed", e));
         }
       );
     };
@@ -253,9 +267,11 @@
   }
 
   // A Python that was still starting when its load failed for the wheel
-  // alone: it has its files and finishes starting, so the Retry takes it over
-  // rather than start a second one beside it (two starting at once in one
-  // page never finished: tests/test_loading_faults.py, the tampered wheel).
+  // alone: it has asked for its files and finishes starting once they are
+  // in, so the Retry takes it over rather than start a second one beside it
+  // (two starting at once in one page never finished:
+  // tests/test_loading_faults.py, the tampered wheel). Rejected if one of
+  // those files fails or stalls after all (Downloads.lost).
   var spare = null;
 
   async function startOnline(base, progress, opts) {
@@ -266,6 +282,7 @@
     // may go on starting (for the Retry) and its files on arriving, which
     // would put a stage over the failure message and bring the bar back.
     var over = false;
+    var keep = false; // its Python left to the Retry (spare)
     var say = function (stage) {
       if (!over) progress(stage);
     };
@@ -283,6 +300,12 @@
       if (name && handOver[name]) {
         var response = handOver[name];
         delete handOver[name];
+        if (dl.error) {
+          // Asked for after the fault: that file no longer downloads, so the
+          // Python asking will not start.
+          dl.lose(dl.error);
+          return Promise.reject(dl.error);
+        }
         dl.taken[name] = true;
         return response;
       }
@@ -334,8 +357,8 @@
         // started now would start beside the Retry's.
         if (dl.error) throw dl.error;
         var options = { indexURL: base, lockFileURL: base + "pyodide-lock.json" };
-        // A spare that failed after all (a file it waited for broke) leaves
-        // the Retry a fresh start.
+        // A spare that failed after all (a file it waited for broke or
+        // stalled) leaves the Retry a fresh start.
         booting = spare
           ? spare.catch(function () { return window.loadPyodide(options); })
           : window.loadPyodide(options);
@@ -350,15 +373,16 @@
     } catch (err) {
       over = true;
       if (booting && err && err.file === wheelName) {
-        spare = booting;
+        spare = Promise.race([booting, dl.lost]);
         spare.catch(function () {}); // the Retry hears of it
+        keep = true;
       }
       // A fault of the start itself (runtime.json damaged, say): the files
       // requested beside it stop downloading.
       if (!dl.error) dl.fault(err);
       throw err;
     } finally {
-      dl.stop();
+      dl.stop(keep);
       if (window.fetch === shim) window.fetch = realFetch;
     }
   }
