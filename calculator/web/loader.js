@@ -120,8 +120,9 @@
     this.total = 0;
     this.expected = {}; // name -> {bytes, sha256}
     // Names whose body Pyodide is reading: after a fault of another file
-    // (the wheel, while Python starts) they still end, or are cut (below),
-    // or the Python left for the Retry (`spare`) would wait for them for ever.
+    // (the wheel, while Python starts) they must still end (arrive, fail, or
+    // be cut by the stall clock), or the Python left for the Retry (`spare`)
+    // would wait for them for ever.
     this.taken = {};
     this.failed = new Promise(function (_, reject) {
       self.fault = function (err) {
@@ -134,7 +135,14 @@
     // the Python left for the Retry will not start (a wasm it cannot read
     // leaves Pyodide's start pending for ever, not failed).
     this.lost = new Promise(function (_, reject) {
-      self.lose = reject;
+      self.lose = function (err) {
+        reject(err);
+        // That Python is given up: what it still reads stops downloading
+        // (it would compete with the Retry's own).
+        open.slice().forEach(function (f) {
+          if (self.taken[f.name]) f.cut(err);
+        });
+      };
     });
     this.lost.catch(function () {}); // raced
     var kept = false; // the load has failed and left its Python to the Retry
@@ -192,8 +200,8 @@
         var at = open.indexOf(file);
         if (at >= 0) open.splice(at, 1);
       };
-      // A file Pyodide reads that fails after another file's fault: the
-      // Python reading it, if left for the Retry, is lost.
+      // Every failure faults the load; one of a file Pyodide reads, after
+      // another file's fault, also loses the Python left for the Retry.
       var broke = function (err) {
         done();
         if (!err.file) err.file = name;
@@ -302,15 +310,16 @@
         delete handOver[name];
         if (dl.error) {
           // Asked for after the fault: that file no longer downloads, so the
-          // Python asking will not start.
+          // Python asking will not start. (Pending, not rejected: Pyodide
+          // awaits some of its fetches late, and would log it uncaught.)
           dl.lose(dl.error);
-          return Promise.reject(dl.error);
+          return never;
         }
         dl.taken[name] = true;
         return response;
       }
       if (name && dl.expected[name]) {
-        // Asked again (Pyodide's fallback after a failed streaming compile).
+        // Asked again: a fresh download, watched like the first.
         return dl.get(name, dl.expected[name].sha256);
       }
       return realFetch.apply(this, arguments);
@@ -358,9 +367,14 @@
         if (dl.error) throw dl.error;
         var options = { indexURL: base, lockFileURL: base + "pyodide-lock.json" };
         // A spare that failed after all (a file it waited for broke or
-        // stalled) leaves the Retry a fresh start.
+        // stalled) leaves the Retry a fresh start, unless the Retry has
+        // failed meanwhile: a Python started then would start outside any
+        // load (its files unwatched), beside the next Retry's.
         booting = spare
-          ? spare.catch(function () { return window.loadPyodide(options); })
+          ? spare.catch(function (e) {
+              if (dl.error) throw e;
+              return window.loadPyodide(options);
+            })
           : window.loadPyodide(options);
         spare = null;
         var pyodide = await booting;
