@@ -200,6 +200,16 @@ COUNT_PYTHON_STARTS = (
 )
 
 
+def start_a_python_holding_the_wheel(page, site_url) -> list:
+    """Open the calculator with the wheel held (counting Python starts) until
+    its Python starts; the routes a test sets before this stay. The held wheels."""
+    page.add_init_script(COUNT_PYTHON_STARTS)
+    wheels = hold(page, "**/*.whl")
+    page.goto(site_url + CALC, wait_until="commit")
+    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    return wheels
+
+
 def damage_the_held_wheel(page, wheels: list):
     """Let the held wheel requests go, damaged; the page reports it. The result locator."""
     for route in wheels:
@@ -245,10 +255,7 @@ def test_a_wheel_damaged_while_python_starts_leaves_that_python_to_the_retry(
     starting at once in one page never finished: last CI's failure of the
     tampered-wheel case above)."""
     page = browser_page.page
-    page.add_init_script(COUNT_PYTHON_STARTS)
-    wheels = hold(page, "**/*.whl")
-    page.goto(site_url + CALC, wait_until="commit")
-    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    wheels = start_a_python_holding_the_wheel(page, site_url)
     result = damage_the_held_wheel(page, wheels)
     result.get_by_role("button", name="Retry").click()
     expect_result(page)
@@ -291,11 +298,8 @@ def test_the_python_left_to_the_retry_still_gets_its_files(browser_page, site_ur
     Python left for the Retry has asked for it, and it still arrives (the
     fault stops every other download)."""
     page = browser_page.page
-    page.add_init_script(COUNT_PYTHON_STARTS)
     stdlib = hold(page, "**/python_stdlib.zip")
-    wheels = hold(page, "**/*.whl")
-    page.goto(site_url + CALC, wait_until="commit")
-    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    wheels = start_a_python_holding_the_wheel(page, site_url)
     assert stdlib, "the stdlib was requested"
     result = damage_the_held_wheel(page, wheels)
     release(page, "**/python_stdlib.zip", stdlib)
@@ -311,11 +315,8 @@ def test_a_python_left_to_the_retry_that_fails_after_all_leaves_it_a_fresh_start
     connection drops): that Python's start fails rather than wait for ever,
     and the Retry starts afresh."""
     page = browser_page.page
-    page.add_init_script(COUNT_PYTHON_STARTS)
     stdlib = hold(page, "**/python_stdlib.zip")
-    wheels = hold(page, "**/*.whl")
-    page.goto(site_url + CALC, wait_until="commit")
-    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    wheels = start_a_python_holding_the_wheel(page, site_url)
     result = damage_the_held_wheel(page, wheels)
     for route in stdlib:
         route.abort("failed")
@@ -334,7 +335,6 @@ def test_a_python_left_to_the_retry_whose_file_stalls_leaves_it_a_fresh_start(
     and the Retry, which was waiting on that Python, starts afresh. (A wasm
     it cannot read leaves Pyodide's start pending, not failed.)"""
     page = browser_page.page
-    page.add_init_script(COUNT_PYTHON_STARTS)
     stalled: list = []
 
     def stall_the_first(route):
@@ -344,9 +344,7 @@ def test_a_python_left_to_the_retry_whose_file_stalls_leaves_it_a_fresh_start(
             stalled.append(route)
 
     page.route(f"**/pyodide/{file}", stall_the_first)
-    wheels = hold(page, "**/*.whl")
-    page.goto(site_url + CALC, wait_until="commit")
-    page.wait_for_function("() => window.__starts === 1", timeout=20_000)
+    wheels = start_a_python_holding_the_wheel(page, site_url)
     bound_ms = page.evaluate("SpineCalc.STALL_MS")
     result = damage_the_held_wheel(page, wheels)
     failed_at = time.monotonic()
